@@ -1,0 +1,40 @@
+"""reviewmine: what customers say about a brand in public reviews.
+
+Notebook use::
+
+    import reviewmine
+    db = reviewmine.open("reviews.db")
+    db.reviews(brand="Acme", since="90d")      # a pandas DataFrame
+
+Heavy libraries (pandas, torch, transformers) load only when a function needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["Review", "Workspace", "__version__", "open"]
+
+if TYPE_CHECKING:
+    from .records import Review
+    from .workspace import Workspace
+
+
+def open(path: Any = None) -> Workspace:  # noqa: A001 - the public name is reviewmine.open
+    """Open (creating if needed) a reviewmine database; see `reviewmine.workspace.Workspace`."""
+    from .workspace import open_workspace
+
+    return open_workspace(path)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Review":
+        from .records import Review
+
+        return Review
+    if name == "Workspace":
+        from .workspace import Workspace
+
+        return Workspace
+    raise AttributeError(f"module 'reviewmine' has no attribute {name!r}")

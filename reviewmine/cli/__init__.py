@@ -1,0 +1,47 @@
+"""The `reviewmine` command line: a thin layer over the library; each command's help is its docstring.
+
+Exit codes (stable, for cron): 0 ok, 1 failed, 2 usage error, 3 an alert rule fired.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ._common import new_app
+from .db_commands import app as db_app
+from .reviews_commands import reviews
+
+app = new_app(
+    help=(
+        "reviewmine: collect public reviews of a brand, tag what customers talk about and how they feel, "
+        "and report reputation risk and experience drivers.\n\n"
+        "Exit codes: 0 ok, 1 failed, 2 usage error, 3 an alert rule fired."
+    ),
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reviewmine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """reviewmine command line."""
+
+
+app.command("reviews")(reviews)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

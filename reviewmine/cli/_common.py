@@ -1,0 +1,58 @@
+"""What every command shares: the --db and --json options, output helpers, and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from ..errors import EXIT_FAILED, ReviewmineError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="REVIEWMINE_DB",
+        help="SQLite database file (created if missing). Default: $REVIEWMINE_DB, else ./reviewmine.db.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Turns a ReviewmineError anywhere below into one 'error: ...' line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReviewmineError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(getattr(exc, "exit_code", EXIT_FAILED)) from None
+
+
+def new_app(**kwargs: Any) -> typer.Typer:
+    """A Typer app (or sub-group) with reviewmine's defaults."""
+    kwargs.setdefault("no_args_is_help", True)
+    return typer.Typer(
+        cls=ErrorHandlingGroup,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="markdown",
+        context_settings={"help_option_names": ["-h", "--help"]},
+        **kwargs,
+    )
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout (datetimes and other objects as strings)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+def open_store(db: str | None) -> Any:
+    from ..store.db import Store
+
+    return Store(db)

@@ -1,0 +1,244 @@
+"""The review store: one SQLite file in WAL mode, opened through SQLAlchemy Core.
+
+Writers take ``BEGIN IMMEDIATE`` so a scheduled scrape and a notebook can share the file: readers see a
+consistent snapshot and never block the writer; a second writer waits (``busy_timeout``) instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, select
+from sqlalchemy.exc import DatabaseError
+
+from ..errors import StoreError
+from ..records import Review, utcnow
+from .migrations import SCHEMA_VERSION, migrate
+from .timefmt import to_db
+
+__all__ = ["DEFAULT_DB", "Store", "UpsertCounts", "resolve_db_path"]
+
+DEFAULT_DB = "reviewmine.db"
+BUSY_TIMEOUT_S = 60
+_LOOKUP_CHUNK = 500
+
+
+def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: the argument, else ``$REVIEWMINE_DB``, else ``./reviewmine.db``."""
+    return Path(path or os.environ.get("REVIEWMINE_DB") or DEFAULT_DB)
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did: reviews inserted, changed (content differs), and seen again unchanged."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+    @property
+    def seen(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+def _make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+        conn.exec_driver_sql(mode)
+
+    return engine
+
+
+class Store:
+    """A reviewmine database. Use ``write()`` for a transaction that changes data, ``read()`` for a snapshot."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = resolve_db_path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a database file")
+        if not self.path.parent.exists():
+            raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
+        self.engine = _make_engine(self.path)
+        try:
+            migrate(self.write)
+            self.tables = self._reflect()
+        except DatabaseError as exc:
+            self.engine.dispose()
+            raise StoreError(f"{self.path}: not a usable SQLite database ({exc.orig})") from None
+
+    def _reflect(self) -> dict[str, Table]:
+        meta = MetaData()
+        with self.engine.connect() as conn:
+            meta.reflect(conn)
+        return dict(meta.tables)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction: a consistent snapshot that never blocks the writer."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- brands and targets -------------------------------------------------------------------------------
+
+    def brand_id(self, conn: Connection, name: str, *, create: bool = True) -> int | None:
+        brands = self.tables["brands"]
+        found = conn.execute(select(brands.c.id).where(brands.c.name == name)).scalar()
+        if found is not None or not create:
+            return found
+        return conn.execute(brands.insert().values(name=name, created_at=to_db(utcnow()))).inserted_primary_key[0]
+
+    def target_id(self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True) -> int | None:
+        targets = self.tables["targets"]
+        brand_id = self.brand_id(conn, brand, create=create)
+        if brand_id is None:
+            return None
+        query = select(targets.c.id).where(
+            targets.c.brand_id == brand_id, targets.c.source == source, targets.c.locator == locator
+        )
+        found = conn.execute(query).scalar()
+        if found is not None or not create:
+            return found
+        values = {"brand_id": brand_id, "source": source, "locator": locator, "created_at": to_db(utcnow())}
+        return conn.execute(targets.insert().values(**values)).inserted_primary_key[0]
+
+    def cursor(self, conn: Connection, target_id: int) -> dict[str, Any] | None:
+        """The saved pagination state of a target (None: start from the first page)."""
+        targets = self.tables["targets"]
+        raw = conn.execute(select(targets.c.cursor).where(targets.c.id == target_id)).scalar()
+        return json.loads(raw) if raw else None
+
+    def save_cursor(self, conn: Connection, target_id: int, cursor: dict[str, Any] | None) -> None:
+        targets = self.tables["targets"]
+        value = json.dumps(cursor) if cursor is not None else None
+        conn.execute(targets.update().where(targets.c.id == target_id).values(cursor=value))
+
+    # -- reviews ----------------------------------------------------------------------------------------
+
+    def upsert_reviews(
+        self, conn: Connection, reviews: Iterable[Review], *, target_id: int | None = None
+    ) -> UpsertCounts:
+        """Insert new reviews and update changed ones (by stable key); unchanged ones are left alone.
+
+        Within one batch the last occurrence of a key wins.
+        """
+        batch: dict[str, Review] = {}
+        for review in reviews:
+            batch[review.key] = review
+        counts = UpsertCounts()
+        if not batch:
+            return counts
+        table = self.tables["reviews"]
+        existing: dict[str, str] = {}
+        keys = list(batch)
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
+            query = select(table.c.review_key, table.c.content_hash).where(table.c.review_key.in_(chunk))
+            existing.update((k, h) for k, h in conn.execute(query))
+        brand_ids: dict[str, int] = {}
+        now = to_db(utcnow())
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, review in batch.items():
+            if review.brand not in brand_ids:
+                brand_ids[review.brand] = self.brand_id(conn, review.brand)  # type: ignore[assignment]
+            row = _review_row(review, brand_ids[review.brand], target_id)
+            old_hash = existing.get(key)
+            if old_hash is None:
+                row.update(first_seen_at=now, changed_at=now)
+                inserts.append(row)
+            elif old_hash != row["content_hash"]:
+                row["changed_at"] = now
+                row["b_key"] = row.pop("review_key")
+                updates.append(row)
+            else:
+                counts.unchanged += 1
+        if inserts:
+            conn.execute(table.insert(), inserts)
+        if updates:
+            columns = {name: bindparam(name) for name in updates[0] if name != "b_key"}
+            if target_id is None:
+                columns.pop("target_id", None)
+            statement = table.update().where(table.c.review_key == bindparam("b_key")).values(columns)
+            conn.execute(statement, updates)
+        counts.new, counts.updated = len(inserts), len(updates)
+        return counts
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+
+    @staticmethod
+    def supported_schema_version() -> int:
+        return SCHEMA_VERSION
+
+
+def _review_row(review: Review, brand_id: int, target_id: int | None) -> dict[str, Any]:
+    return {
+        "review_key": review.key,
+        "source": review.source,
+        "source_review_id": review.source_review_id,
+        "brand_id": brand_id,
+        "target_id": target_id,
+        "target": review.target,
+        "url": review.url,
+        "author": review.author,
+        "rating": review.rating,
+        "rating_min": review.rating_min,
+        "rating_max": review.rating_max,
+        "rating_normalised": review.rating_normalised,
+        "title": review.title,
+        "body": review.body,
+        "language": review.language,
+        "published_at": to_db(review.published_at),
+        "updated_at": to_db(review.updated_at),
+        "reply_text": review.reply_text,
+        "reply_at": to_db(review.reply_at),
+        "verified": None if review.verified is None else int(review.verified),
+        "helpful_votes": review.helpful_votes,
+        "extra": json.dumps(review.extra, ensure_ascii=False, default=str) if review.extra else "{}",
+        "fetched_at": to_db(review.fetched_at),
+        "raw_hash": review.raw_hash,
+        "content_hash": review.content_hash(),
+    }

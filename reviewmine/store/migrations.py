@@ -1,0 +1,132 @@
+"""Versioned schema migrations.
+
+Each migration is a list of SQL statements applied in one transaction; ``PRAGMA user_version`` records the
+version reached. Append new migrations, never edit an applied one: a database written by an older reviewmine
+is brought forward on open, and one written by a newer reviewmine is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Connection
+
+from .errors import newer_schema_error
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+
+_V1 = [
+    """
+    CREATE TABLE brands (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE targets (
+        id INTEGER PRIMARY KEY,
+        brand_id INTEGER NOT NULL REFERENCES brands(id),
+        source TEXT NOT NULL,
+        locator TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}',
+        cursor TEXT,
+        last_run_id INTEGER,
+        created_at TEXT NOT NULL,
+        UNIQUE (brand_id, source, locator)
+    )
+    """,
+    """
+    CREATE TABLE reviews (
+        review_key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        source_review_id TEXT,
+        brand_id INTEGER NOT NULL REFERENCES brands(id),
+        target_id INTEGER REFERENCES targets(id),
+        target TEXT,
+        url TEXT,
+        author TEXT,
+        rating REAL,
+        rating_min REAL NOT NULL DEFAULT 1,
+        rating_max REAL NOT NULL DEFAULT 5,
+        rating_normalised REAL,
+        title TEXT,
+        body TEXT NOT NULL,
+        language TEXT,
+        published_at TEXT,
+        updated_at TEXT,
+        reply_text TEXT,
+        reply_at TEXT,
+        verified INTEGER,
+        helpful_votes INTEGER,
+        extra TEXT NOT NULL DEFAULT '{}',
+        fetched_at TEXT NOT NULL,
+        raw_hash TEXT,
+        content_hash TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX reviews_brand_published ON reviews (brand_id, published_at)",
+    "CREATE INDEX reviews_source ON reviews (source, brand_id)",
+    "CREATE INDEX reviews_target ON reviews (target_id)",
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        brand_id INTEGER REFERENCES brands(id),
+        target_id INTEGER REFERENCES targets(id),
+        source TEXT,
+        locator TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        pages INTEGER NOT NULL DEFAULT 0,
+        fetched INTEGER NOT NULL DEFAULT 0,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        expected_total INTEGER,
+        errors TEXT NOT NULL DEFAULT '[]',
+        message TEXT
+    )
+    """,
+    "CREATE INDEX runs_target ON runs (target_id, started_at)",
+    """
+    CREATE TABLE analyses (
+        review_key TEXT NOT NULL REFERENCES reviews(review_key) ON DELETE CASCADE,
+        model_version TEXT NOT NULL,
+        analyzed_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        language TEXT,
+        status TEXT NOT NULL,
+        score REAL,
+        label TEXT,
+        result TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (review_key, model_version)
+    )
+    """,
+    "CREATE INDEX analyses_model ON analyses (model_version)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(begin_write: Callable[[], AbstractContextManager[Connection]]) -> int:
+    """Apply the migrations this database lacks, each in its own write transaction; return the version reached.
+
+    ``begin_write`` opens a write transaction (``BEGIN IMMEDIATE``), so two processes opening a new database
+    at once apply each migration exactly once.
+    """
+    for version in range(1, SCHEMA_VERSION + 1):
+        with begin_write() as conn:
+            current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+            if current > SCHEMA_VERSION:
+                raise newer_schema_error(current, SCHEMA_VERSION)
+            if current >= version:
+                continue
+            for statement in MIGRATIONS[version - 1]:
+                conn.exec_driver_sql(statement)
+            conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+    return SCHEMA_VERSION

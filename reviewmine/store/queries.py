@@ -1,0 +1,105 @@
+"""Read-side queries that return pandas DataFrames; the CLI, the notebook API and the tests share them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from ..columns import REVIEW_COLUMNS
+from .timefmt import to_db
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .db import Store
+
+_TIME_COLUMNS = ("published_at", "updated_at", "reply_at", "fetched_at", "first_seen_at", "changed_at")
+
+
+def reviews_frame(
+    store: Store,
+    *,
+    brand: str | list[str] | None = None,
+    source: str | list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Reviews as a DataFrame with ``columns.REVIEW_COLUMNS``, newest first.
+
+    ``since``/``until`` filter on ``published_at`` (inclusive / exclusive). Timestamps come back as
+    tz-aware UTC ``datetime64`` columns, ``verified`` as nullable boolean, ``extra`` as a JSON string.
+    """
+    import pandas as pd
+
+    reviews, brands = store.tables["reviews"], store.tables["brands"]
+    columns = [brands.c.name.label("brand") if c == "brand" else reviews.c[c] for c in REVIEW_COLUMNS]
+    query = select(*columns).join(brands, reviews.c.brand_id == brands.c.id)
+    if brand:
+        query = query.where(brands.c.name.in_([brand] if isinstance(brand, str) else brand))
+    if source:
+        query = query.where(reviews.c.source.in_([source] if isinstance(source, str) else source))
+    if since:
+        query = query.where(reviews.c.published_at >= to_db(since))
+    if until:
+        query = query.where(reviews.c.published_at < to_db(until))
+    query = query.order_by(reviews.c.published_at.desc(), reviews.c.review_key)
+    if limit:
+        query = query.limit(limit)
+    with store.read() as conn:
+        frame = pd.read_sql_query(query, conn)
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    for column in _TIME_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    frame["verified"] = frame["verified"].astype("boolean")
+    frame["helpful_votes"] = frame["helpful_votes"].astype("Int64")
+    for column in ("rating", "rating_min", "rating_max", "rating_normalised"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def db_info(store: Store) -> dict[str, Any]:
+    """A summary of the database: schema version, counts per brand and source, the last runs."""
+    reviews, brands, runs = store.tables["reviews"], store.tables["brands"], store.tables["runs"]
+    with store.read() as conn:
+        per_source = conn.execute(
+            select(
+                brands.c.name,
+                reviews.c.source,
+                func.count(),
+                func.min(reviews.c.published_at),
+                func.max(reviews.c.published_at),
+            )
+            .join(brands, reviews.c.brand_id == brands.c.id)
+            .group_by(brands.c.name, reviews.c.source)
+            .order_by(brands.c.name, reviews.c.source)
+        ).all()
+        last_runs = conn.execute(
+            select(
+                runs.c.id, runs.c.kind, runs.c.source, runs.c.locator, runs.c.status,
+                runs.c.started_at, runs.c.ended_at, runs.c.fetched, runs.c.new, runs.c.updated,
+            ).order_by(runs.c.id.desc()).limit(10)
+        ).mappings().all()  # fmt: skip
+        total = conn.execute(select(func.count()).select_from(reviews)).scalar_one()
+        analyses = conn.execute(
+            select(store.tables["analyses"].c.model_version, func.count()).group_by("model_version")
+        ).all()
+    return {
+        "path": str(store.path),
+        "size_bytes": store.path.stat().st_size if store.path.exists() else 0,
+        "schema_version": store.schema_version(),
+        "reviews": total,
+        "by_brand_source": [
+            {"brand": b, "source": s, "reviews": n, "first_published": lo, "last_published": hi}
+            for b, s, n, lo, hi in per_source
+        ],
+        "analyses": {version: n for version, n in analyses},
+        "last_runs": [dict(r) for r in last_runs],
+    }
