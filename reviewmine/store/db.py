@@ -205,6 +205,46 @@ class Store:
         counts.new, counts.updated = len(inserts), len(updates)
         return counts
 
+    # -- runs -------------------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        kind: str,
+        *,
+        brand: str | None = None,
+        source: str | None = None,
+        locator: str | None = None,
+        target_id: int | None = None,
+    ) -> int:
+        """Record the start of a run (kind: collect, import, analyze) in its own committed transaction."""
+        with self.write() as conn:
+            brand_id = self.brand_id(conn, brand) if brand else None
+            values = {
+                "kind": kind, "brand_id": brand_id, "target_id": target_id, "source": source,
+                "locator": locator, "started_at": to_db(utcnow()), "status": "running",
+            }  # fmt: skip
+            return conn.execute(self.tables["runs"].insert().values(**values)).inserted_primary_key[0]
+
+    def update_run(self, conn: Connection, run_id: int, **values: Any) -> None:
+        """Set run columns (pages, fetched, new, updated, expected_total, errors, message) inside ``conn``."""
+        if "errors" in values and not isinstance(values["errors"], str):
+            values["errors"] = json.dumps(values["errors"], ensure_ascii=False, default=str)
+        runs = self.tables["runs"]
+        conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+    def finish_run(self, run_id: int, status: str, **values: Any) -> None:
+        """Close a run with status ok, failed or interrupted (its own transaction)."""
+        with self.write() as conn:
+            self.update_run(conn, run_id, status=status, ended_at=to_db(utcnow()), **values)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        runs = self.tables["runs"]
+        with self.read() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
+        data = dict(row)
+        data["errors"] = json.loads(data["errors"] or "[]")
+        return data
+
     def schema_version(self) -> int:
         with self.read() as conn:
             return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
