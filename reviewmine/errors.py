@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["EXIT_ALERT", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "InputError", "ReviewmineError", "StoreError"]
+__all__ = [
+    "EXIT_ALERT",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "InputError",
+    "ReviewmineError",
+    "StoreError",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -51,7 +51,12 @@ class Workspace:
         ``since``/``until`` take datetimes, ISO dates (``"2025-01-31"``) or spans back from now (``"90d"``).
         """
         return reviews_frame(
-            self.store, brand=brand, source=source, since=parse_when(since), until=parse_when(until), limit=limit
+            self.store,
+            brand=brand,
+            source=source,
+            since=parse_when(since),
+            until=parse_when(until),
+            limit=limit,
         )
 
     def info(self) -> dict[str, Any]:

@@ -127,9 +127,13 @@ class Store:
         found = conn.execute(select(brands.c.id).where(brands.c.name == name)).scalar()
         if found is not None or not create:
             return found
-        return conn.execute(brands.insert().values(name=name, created_at=to_db(utcnow()))).inserted_primary_key[0]
+        return conn.execute(
+            brands.insert().values(name=name, created_at=to_db(utcnow()))
+        ).inserted_primary_key[0]
 
-    def target_id(self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True) -> int | None:
+    def target_id(
+        self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True
+    ) -> int | None:
         targets = self.tables["targets"]
         brand_id = self.brand_id(conn, brand, create=create)
         if brand_id is None:
