@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 
-def open(path: Any = None) -> Workspace:  # noqa: A001 - the public name is reviewmine.open
+def open(path: Any = None) -> Workspace:
     """Open (creating if needed) a reviewmine database; see `reviewmine.workspace.Workspace`."""
     from .workspace import open_workspace
 

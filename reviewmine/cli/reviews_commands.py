@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from ..errors import InputError
 from ._common import DbOption, JsonOption, open_store
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     table = "table"
     csv = "csv"
     jsonl = "jsonl"
