@@ -1,0 +1,1 @@
+"""Scheduled runs: job files, the run lock, alerts, and the collect -> analyze -> report pipeline."""
