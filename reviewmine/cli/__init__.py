@@ -11,6 +11,8 @@ import typer
 
 from .. import __version__
 from ._common import new_app
+from .collect_commands import collect as collect_command
+from .collect_commands import sources as sources_command
 from .db_commands import app as db_app
 from .reviews_commands import reviews
 
@@ -39,6 +41,8 @@ def _root(
 
 
 app.command("reviews")(reviews)
+app.command("collect")(collect_command)
+app.command("sources")(sources_command)
 app.add_typer(db_app, name="db")
 
 

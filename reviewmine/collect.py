@@ -1,0 +1,231 @@
+"""The collection runner: page through one source for one brand, storing each page as it arrives.
+
+Each page is committed in one transaction together with the saved cursor and the run's counters, so a crash
+loses nothing and the next run resumes after the last committed page without duplicates. A run that ends
+normally clears the cursor, so the next one starts from the newest page again (and, for sources sorted newest
+first, stops as soon as a page holds nothing new).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from .errors import ReviewmineError
+from .records import Review, utc
+
+if TYPE_CHECKING:
+    from .collectors.base import Collector
+    from .http import HttpClient
+    from .store.db import Store
+
+__all__ = ["MAX_EMPTY_PAGES", "CollectProgress", "CollectResult", "collect"]
+
+MAX_EMPTY_PAGES = 5
+
+
+@dataclass
+class CollectProgress:
+    """Where a run stands after a committed page (handed to the ``progress`` callback)."""
+
+    pages: int
+    fetched: int
+    new: int
+    updated: int
+    expected_total: int | None
+    delay: float  # the gap kept between requests to the source's host, seconds
+    url: str
+
+
+@dataclass
+class CollectResult:
+    """What one run did: coverage (expected vs fetched), new vs updated, pages, errors, and why it stopped."""
+
+    run_id: int
+    source: str
+    brand: str
+    locator: str
+    status: str = "running"  # ok | failed
+    pages: int = 0
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    expected_total: int | None = None
+    stored: int = 0  # reviews of this target in the store after the run
+    resumed: bool = False  # started from the cursor an interrupted run left
+    stopped: str = ""  # why pagination ended
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def coverage(self) -> float | None:
+        """Fetched this run / what the source says it has (None when it does not say)."""
+        if not self.expected_total:
+            return None
+        return self.fetched / self.expected_total
+
+    def summary(self) -> str:
+        """The coverage line, e.g. ``expected 780, fetched 780 (100%), new 20, updated 0, pages 39, errors 0``."""
+        expected = "?" if self.expected_total is None else f"{self.expected_total:,}"
+        share = f" ({self.coverage:.0%})" if self.coverage is not None else ""
+        return (
+            f"expected {expected}, fetched {self.fetched:,}{share}, new {self.new:,}, updated {self.updated:,}, "
+            f"pages {self.pages:,}, errors {len(self.errors)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["coverage"] = self.coverage
+        return data
+
+
+def collect(
+    store: Store,
+    collector: Collector,
+    http: HttpClient,
+    *,
+    max_pages: int | None = None,
+    since: datetime | None = None,
+    full: bool = False,
+    progress: Callable[[CollectProgress], None] | None = None,
+) -> CollectResult:
+    """Collect ``collector``'s reviews into ``store``; a failure is reported in the result (status "failed").
+
+    ``since`` keeps only reviews published on or after it (and, for sources sorted newest first, stops there);
+    ``full`` refetches every page instead of stopping at the first page with nothing new, and ignores a saved
+    cursor. Exceptions that are not reviewmine errors (bugs, Ctrl-C) close the run and propagate.
+    """
+    since = utc(since)
+    with store.write() as conn:
+        target = store.target_id(conn, collector.brand, collector.name, collector.locator)
+        saved = None if full else store.cursor(conn, target)
+    run_id = store.start_run(
+        "collect", brand=collector.brand, source=collector.name, locator=collector.locator, target_id=target
+    )
+    with store.write() as conn:
+        targets = store.tables["targets"]
+        conn.execute(targets.update().where(targets.c.id == target).values(last_run_id=run_id))
+    result = CollectResult(run_id, collector.name, collector.brand, collector.locator, resumed=saved is not None)
+    try:
+        _paginate(store, collector, http, result, target, saved, max_pages=max_pages, since=since, full=full,
+                  progress=progress)  # fmt: skip
+    except ReviewmineError as exc:
+        result.status = "failed"
+        result.errors.append(str(exc))
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        result.errors.append(f"{type(exc).__name__}: {exc}")
+        store.finish_run(run_id, status, errors=result.errors, message=result.errors[-1])
+        raise
+    else:
+        result.status = "ok"
+    result.stored = _stored(store, target)
+    message = result.errors[-1] if result.errors else result.stopped
+    store.finish_run(run_id, result.status, errors=result.errors, message=message)
+    return result
+
+
+def _paginate(
+    store: Store,
+    collector: Collector,
+    http: HttpClient,
+    result: CollectResult,
+    target: int,
+    saved: dict[str, Any] | None,
+    *,
+    max_pages: int | None,
+    since: datetime | None,
+    full: bool,
+    progress: Callable[[CollectProgress], None] | None,
+) -> None:
+    cursor: dict[str, Any] | None = saved or collector.start_cursor()
+    seen_cursors: set[str] = set()
+    empty_run = 0  # empty pages in a row (a source may have empty sections, e.g. a country without reviews)
+    incremental = collector.recency_sorted and not full and not result.resumed
+    while cursor is not None:
+        seen_cursors.add(json.dumps(cursor, sort_keys=True, default=str))
+        request = collector.request_for(cursor)
+        response = http.fetch(request, min_delay=collector.min_delay)
+        page = collector.parse(response)
+        first_page = result.pages == 0
+        if page.expected_total is not None:
+            result.expected_total = page.expected_total
+        kept, older = _since_filter(page.reviews, since)
+        next_cursor = collector.next_cursor(cursor, page)
+        empty_run = empty_run + 1 if not page.reviews else 0
+        if empty_run:
+            _check_empty_page(collector, response.url, result, first_page=first_page, empty_run=empty_run)
+        stop = ""
+        if next_cursor is None:
+            stop = "the last page"
+        elif json.dumps(next_cursor, sort_keys=True, default=str) in seen_cursors:
+            stop = "a page seen before in this run (the source repeats its cursor)"
+        elif older and collector.recency_sorted:
+            stop = f"reviews older than --since {since:%Y-%m-%d}"
+        with store.write() as conn:
+            counts = store.upsert_reviews(conn, kept, target_id=target)
+            result.pages += 1
+            result.fetched += len(kept)
+            result.new += counts.new
+            result.updated += counts.updated
+            if not stop and incremental and page.reviews and counts.new == 0 and counts.updated == 0:
+                stop = f"page {result.pages} had nothing new (incremental; --full refetches everything)"
+            if not stop and max_pages is not None and result.pages >= max_pages:
+                result.stopped = f"--max-pages {max_pages} (the next run resumes from here)"
+                store.save_cursor(conn, target, next_cursor)
+            else:
+                store.save_cursor(conn, target, None if stop else next_cursor)
+            store.update_run(
+                conn, result.run_id, pages=result.pages, fetched=result.fetched, new=result.new,
+                updated=result.updated, expected_total=result.expected_total,
+            )  # fmt: skip
+        if progress is not None:
+            delay = http.delay_for(request.url, collector.min_delay)
+            progress(CollectProgress(result.pages, result.fetched, result.new, result.updated,
+                                     result.expected_total, delay, response.url))  # fmt: skip
+        if result.stopped:
+            return
+        if stop:
+            result.stopped = stop
+            return
+        cursor = next_cursor
+
+
+def _since_filter(reviews: list[Review], since: datetime | None) -> tuple[list[Review], bool]:
+    """The reviews published on/after ``since`` (undated ones kept), and whether any were older."""
+    if since is None:
+        return list(reviews), False
+    kept = [r for r in reviews if r.published_at is None or r.published_at >= since]
+    return kept, len(kept) < len(reviews)
+
+
+def _check_empty_page(
+    collector: Collector, url: str, result: CollectResult, *, first_page: bool, empty_run: int
+) -> None:
+    """An empty first page from a source that says it has reviews means the parser no longer fits the page;
+    a long run of empty pages means the collector does not see where its pagination ends."""
+    from .collectors.base import ParseError
+
+    expected = result.expected_total or 0
+    if first_page and not result.resumed and expected > 0:
+        message = (
+            f"the first page has no reviews although the source says it has {expected:,}; the page layout has "
+            "probably changed (nothing was stored from this page)"
+        )
+        raise ParseError(collector.name, url, message)
+    if empty_run >= MAX_EMPTY_PAGES:
+        raise ParseError(collector.name, url, f"{empty_run} empty pages in a row; stopping (pagination never ends)")
+
+
+def _stored(store: Store, target: int) -> int:
+    reviews = store.tables["reviews"]
+    with store.read() as conn:
+        return conn.execute(select(func.count()).where(reviews.c.target_id == target)).scalar_one()
