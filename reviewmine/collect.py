@@ -170,6 +170,7 @@ def _paginate(
             stop = "a page seen before in this run (the source repeats its cursor)"
         elif older and collector.recency_sorted:
             stop = f"reviews older than --since {since:%Y-%m-%d}"
+            next_cursor, stop = _next_section(collector, cursor, stop)
         with store.write() as conn:
             counts = store.upsert_reviews(conn, kept, target_id=target)
             result.pages += 1
@@ -178,6 +179,7 @@ def _paginate(
             result.updated += counts.updated
             if not stop and incremental and page.reviews and counts.new == 0 and counts.updated == 0:
                 stop = f"page {result.pages} had nothing new (incremental; --full refetches everything)"
+                next_cursor, stop = _next_section(collector, cursor, stop)
             if not stop and max_pages is not None and result.pages >= max_pages:
                 result.stopped = f"--max-pages {max_pages} (the next run resumes from here)"
                 store.save_cursor(conn, target, next_cursor)
@@ -197,6 +199,12 @@ def _paginate(
             result.stopped = stop
             return
         cursor = next_cursor
+
+
+def _next_section(collector: Collector, cursor: dict[str, Any], stop: str) -> tuple[dict[str, Any] | None, str]:
+    """An early stop ends only the current section when the source has more (e.g. the next App Store country)."""
+    section = collector.next_section(cursor)
+    return (section, "") if section is not None else (None, stop)
 
 
 def _since_filter(reviews: list[Review], since: datetime | None) -> tuple[list[Review], bool]:

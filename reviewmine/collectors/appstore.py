@@ -88,6 +88,10 @@ class AppStoreCollector(Collector):
         linked = int(page.next_token) if page.next_token and page.next_token.isdigit() else 0
         if page.reviews and number < MAX_PAGES and linked > number:
             return {"country": cursor["country"], "page": number + 1}
+        return self.next_section(cursor)
+
+    def next_section(self, cursor: dict[str, Any]) -> dict[str, Any] | None:
+        """Page 1 of the next country: each country's feed is sorted on its own."""
         countries = self.countries
         position = countries.index(cursor["country"]) if cursor["country"] in countries else len(countries)
         if position + 1 < len(countries):

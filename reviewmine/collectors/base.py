@@ -109,5 +109,13 @@ class Collector(ABC):
     def next_cursor(self, cursor: dict[str, Any], page: ParsedPage) -> dict[str, Any] | None:
         """The state of the page after ``cursor``, or None when there are no more pages."""
 
+    def next_section(self, cursor: dict[str, Any]) -> dict[str, Any] | None:
+        """Where to continue when an incremental or ``--since`` stop ends the current section early.
+
+        Sources that walk several independently sorted sections (App Store countries) return the first page
+        of the next section; the default (None) means the stop ends the whole walk.
+        """
+        return None
+
     def parse_error(self, response: Response, message: str, *, field: str | None = None) -> ParseError:
         return ParseError(self.name, response.url, message, field=field)

@@ -71,3 +71,20 @@ def test_source_pages_through_its_fixtures(source: str, collection: dict[str, An
 
         again = collect(store, collector, http)
         assert again.ok and again.new == 0 and again.stored == len(expected)
+
+
+def test_incremental_rerun_still_visits_every_appstore_country(store: Store) -> None:
+    """A 'nothing new' stop ends only the current country: each country's feed is sorted on its own."""
+    routes = json.loads((FIXTURES / "appstore" / "routes.json").read_text(encoding="utf-8"))
+    collection = next(c for c in routes["collections"] if "," in c["locator"])
+    fast = HttpSettings(min_delay=0.01, backoff=0.01)
+    with serve() as server, HttpClient(fast) as http:
+        _route(server, FIXTURES / "appstore", collection["pages"])
+        collector = get_source("appstore")(collection["locator"], brand=collection["brand"], base_url=server.base_url)
+        assert collect(store, collector, http).ok
+        server.hits.clear()
+        again = collect(store, collector, http)
+        assert again.ok and again.new == 0
+        countries = {hit.path.split("/")[1] for hit in server.hits if hit.route != "/robots.txt"}
+        assert countries == {"us", "gb", "de"}
+        assert again.pages == 3  # page 1 of each country, not every page
