@@ -14,6 +14,7 @@ from ._common import new_app
 from .collect_commands import collect as collect_command
 from .collect_commands import sources as sources_command
 from .db_commands import app as db_app
+from .demo_commands import demo
 from .reviews_commands import reviews
 
 app = new_app(
@@ -44,6 +45,7 @@ app.command("reviews")(reviews)
 app.command("collect")(collect_command)
 app.command("sources")(sources_command)
 app.add_typer(db_app, name="db")
+app.command("demo")(demo)
 
 
 def main() -> None:
