@@ -15,6 +15,7 @@ from .collect_commands import collect as collect_command
 from .collect_commands import sources as sources_command
 from .db_commands import app as db_app
 from .demo_commands import demo
+from .import_commands import import_reviews
 from .reviews_commands import reviews
 
 app = new_app(
@@ -44,6 +45,7 @@ def _root(
 app.command("reviews")(reviews)
 app.command("collect")(collect_command)
 app.command("sources")(sources_command)
+app.command("import")(import_reviews)
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 

@@ -127,13 +127,9 @@ class Store:
         found = conn.execute(select(brands.c.id).where(brands.c.name == name)).scalar()
         if found is not None or not create:
             return found
-        return conn.execute(
-            brands.insert().values(name=name, created_at=to_db(utcnow()))
-        ).inserted_primary_key[0]
+        return conn.execute(brands.insert().values(name=name, created_at=to_db(utcnow()))).inserted_primary_key[0]
 
-    def target_id(
-        self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True
-    ) -> int | None:
+    def target_id(self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True) -> int | None:
         targets = self.tables["targets"]
         brand_id = self.brand_id(conn, brand, create=create)
         if brand_id is None:
@@ -184,10 +180,13 @@ class Store:
         now = to_db(utcnow())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        fetched: dict[Any, str | None] = {}  # a batch usually shares one fetched_at: format it once
         for key, review in batch.items():
             if review.brand not in brand_ids:
                 brand_ids[review.brand] = self.brand_id(conn, review.brand)  # type: ignore[assignment]
-            row = _review_row(review, brand_ids[review.brand], target_id)
+            if review.fetched_at not in fetched:
+                fetched[review.fetched_at] = to_db(review.fetched_at)
+            row = _review_row(review, brand_ids[review.brand], target_id, fetched[review.fetched_at])
             old_hash = existing.get(key)
             if old_hash is None:
                 row.update(first_seen_at=now, changed_at=now)
@@ -199,7 +198,10 @@ class Store:
             else:
                 counts.unchanged += 1
         if inserts:
-            conn.execute(table.insert(), inserts)
+            # Plain executemany: SQLAlchemy's per-row parameter processing costed more than SQLite's insert.
+            names = list(inserts[0])
+            sql = f"INSERT INTO reviews ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            conn.exec_driver_sql(sql, [tuple(row.values()) for row in inserts])
         if updates:
             columns = {name: bindparam(name) for name in updates[0] if name != "b_key"}
             if target_id is None:
@@ -258,7 +260,7 @@ class Store:
         return SCHEMA_VERSION
 
 
-def _review_row(review: Review, brand_id: int, target_id: int | None) -> dict[str, Any]:
+def _review_row(review: Review, brand_id: int, target_id: int | None, fetched_at: str | None) -> dict[str, Any]:
     return {
         "review_key": review.key,
         "source": review.source,
@@ -282,7 +284,7 @@ def _review_row(review: Review, brand_id: int, target_id: int | None) -> dict[st
         "verified": None if review.verified is None else int(review.verified),
         "helpful_votes": review.helpful_votes,
         "extra": json.dumps(review.extra, ensure_ascii=False, default=str) if review.extra else "{}",
-        "fetched_at": to_db(review.fetched_at),
+        "fetched_at": fetched_at,
         "raw_hash": review.raw_hash,
         "content_hash": review.content_hash(),
     }
