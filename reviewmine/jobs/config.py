@@ -20,7 +20,7 @@ A job file is TOML::
     [[alerts]]
     name = "high risk"
     min_score = 60              # fire when a risk score reaches this (0-100) ...
-    event_kinds = ["negative_share", "volume_spike"]   # ... or an event of these kinds appears
+    event_kinds = ["negative_share", "volume"]   # ... or an event of these kinds appears (docs/methods.md)
     webhook = "https://hooks.slack.com/services/..."   # or webhook_env = "SLACK_WEBHOOK_URL"
 
 `load_job` validates everything and reports *every* problem with its line, so `reviewmine run --check` can list
@@ -43,7 +43,6 @@ _SOURCE_KEYS = {"source", "locator", "max_pages", "base_url", "delay", "since", 
 _BRAND_KEYS = {"name", "competitors", "sources"}
 _JOB_KEYS = {"name", "output", "period", "db", "log_file", "analyze", "model"}
 _ALERT_KEYS = {"name", "brands", "categories", "min_score", "event_kinds", "webhook", "webhook_env"}
-EVENT_KINDS = ("negative_share", "velocity", "volume_spike", "severity")
 
 
 class JobFileError(InputError):
@@ -205,14 +204,16 @@ class _Validator:
 
     def _unknown(self, table: dict[str, Any], allowed: set[str], line: int, where: str) -> None:
         for key in sorted(set(table) - allowed):
-            self.problem(self.finder.key(line, key), f"unknown key {key!r} in {where} (allowed: {', '.join(sorted(allowed))})")
+            self.problem(
+                self.finder.key(line, key), f"unknown key {key!r} in {where} (allowed: {', '.join(sorted(allowed))})"
+            )
 
     def _brand(self, raw: dict[str, Any], index: int) -> BrandSpec:
         line = self.finder.table("brands", index)
         self._unknown(raw, _BRAND_KEYS, line, "[[brands]]")
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
-            self.problem(line, "[[brands]] entry needs name = \"...\"")
+            self.problem(line, '[[brands]] entry needs name = "..."')
             name = f"<brand {index + 1}>"
         competitors = raw.get("competitors", [])
         if not isinstance(competitors, list) or not all(isinstance(c, str) for c in competitors):
@@ -236,7 +237,7 @@ class _Validator:
             )
         locator = raw.get("locator")
         if not isinstance(locator, str) or not locator.strip():
-            self.problem(self.finder.key(line, "locator") if "locator" in raw else line, "source needs locator = \"...\"")
+            self.problem(self.finder.key(line, "locator") if "locator" in raw else line, 'source needs locator = "..."')
             locator = ""
         elif source in known:
             try:
@@ -266,6 +267,7 @@ class _Validator:
         )
 
     def _alert(self, raw: dict[str, Any], index: int, brand_names: list[str]) -> AlertRule:
+        from ..analysis._events import KINDS
         from ..taxonomy import CATEGORIES
 
         line = self.finder.table("alerts", index)
@@ -275,9 +277,9 @@ class _Validator:
             self.problem(self.finder.key(line, "min_score"), "min_score must be a number from 0 to 100")
         kinds = raw.get("event_kinds", [])
         for kind in kinds:
-            if kind not in EVENT_KINDS:
+            if kind not in KINDS:
                 self.problem(
-                    self.finder.key(line, "event_kinds"), f"unknown event kind {kind!r} (known: {', '.join(EVENT_KINDS)})"
+                    self.finder.key(line, "event_kinds"), f"unknown event kind {kind!r} (known: {', '.join(KINDS)})"
                 )
         if score is None and not kinds:
             self.problem(line, "an alert needs min_score and/or event_kinds")
@@ -287,7 +289,8 @@ class _Validator:
         for category in raw.get("categories", []):
             if category not in CATEGORIES:
                 self.problem(
-                    self.finder.key(line, "categories"), f"unknown category {category!r} (known: {', '.join(CATEGORIES)})"
+                    self.finder.key(line, "categories"),
+                    f"unknown category {category!r} (known: {', '.join(CATEGORIES)})",
                 )
         webhook = raw.get("webhook")
         if webhook is not None and not re.match(r"^https?://[^\s/]+", str(webhook)):

@@ -1,0 +1,75 @@
+"""`reviewmine run JOBFILE`: the scheduled job, from collection to report and alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import DbOption, JsonOption, emit_json
+
+
+def run(
+    jobfile: Annotated[Path, typer.Argument(help="The TOML job file (see docs/scheduling.md).")],
+    check: Annotated[bool, typer.Option("--check", help="Only validate the job file and list every problem.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log to the file only (for cron).")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a scheduled job: collect every source incrementally, analyse new reviews, write the reports and
+    summary.json, and send alerts.
+
+    One failing source does not stop the others; a second run on the same database while one is going exits at
+    once. Exit codes: 0 ok, 1 something failed (see the summary), 3 an alert rule fired (and was sent).
+
+    Examples:
+
+        reviewmine run --check nightly.toml
+
+        reviewmine run nightly.toml --quiet      # in cron; the log is in the job's output folder
+    """
+    from ..jobs.config import load_job
+
+    job = load_job(jobfile)
+    if check:
+        sources = sum(len(b.sources) for b in job.brands)
+        if as_json:
+            emit_json({"ok": True, "brands": len(job.brands), "sources": sources, "alerts": len(job.alerts)})
+        else:
+            typer.echo(f"{jobfile}: ok ({len(job.brands)} brands, {sources} sources, {len(job.alerts)} alert rules)")
+        return
+    from ..jobs.lock import run_lock
+    from ..jobs.logs import setup_logging, teardown_logging
+    from ..jobs.runner import run_job
+    from ..store.db import Store, resolve_db_path
+
+    db_path = resolve_db_path(db or job.db)
+    handlers = setup_logging(job.log_file or job.output / "reviewmine.log", quiet=quiet or as_json)
+    try:
+        with run_lock(db_path), Store(db_path) as store:
+            outcome = run_job(store, job)
+    finally:
+        teardown_logging(handlers)
+    if as_json:
+        emit_json(outcome.summary)
+    elif not quiet:
+        _print_summary(outcome.summary)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _print_summary(summary: dict) -> None:
+    for row in summary.get("collect", []):
+        status = row.get("status")
+        detail = row.get("summary") or "; ".join(row.get("errors") or [])
+        typer.echo(f"collect  {row['brand']} / {row['source']} {row['locator']}: {status}: {detail}")
+    if "analyze" in summary:
+        typer.echo(f"analyze  {summary['analyze'].get('message') or summary['analyze'].get('error')}")
+    for report in summary.get("reports", []):
+        typer.echo(f"report   {report['brand']}: {report['html']}")
+    alerts = summary.get("alerts") or {}
+    for alert in alerts.get("new", []):
+        typer.echo(f"ALERT    {alert['message']}")
+    for failure in summary.get("failures", []):
+        typer.echo(f"error: {failure}", err=True)
+    typer.echo(f"status   {summary.get('status')} in {summary.get('seconds')} s; summary.json in the output folder")

@@ -1,0 +1,192 @@
+"""One scheduled run: collect incrementally -> analyse new reviews -> aggregate -> report -> alert.
+
+Each step is isolated: a failing source is recorded and the others go on; a failing step is recorded and the
+run carries on with what it has. The summary (a plain dict, also written as summary.json) says what happened.
+Exit codes: 0 ok, 1 something failed, 3 no failures but an alert fired (cron/CI can react to either).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import EXIT_ALERT, EXIT_FAILED, EXIT_OK, ReviewmineError
+from ..records import utcnow
+from ..store.db import Store
+from .config import JobConfig, SourceSpec
+
+__all__ = ["JobOutcome", "run_job"]
+
+log = logging.getLogger("reviewmine.run")
+
+
+@dataclass
+class JobOutcome:
+    """What a run did; ``summary`` is what summary.json holds."""
+
+    summary: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    new_alerts: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.failures:
+            return EXIT_FAILED
+        return EXIT_ALERT if self.new_alerts else EXIT_OK
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "brand"
+
+
+def _collect_one(store: Store, http: Any, brand: str, spec: SourceSpec) -> dict[str, Any]:
+    from ..cli.collect_commands import base_url_env
+    from ..collect import collect
+    from ..collectors.registry import get_source
+    from ..timeparse import parse_when
+
+    cls = get_source(spec.source)
+    base = spec.base_url or os.environ.get(base_url_env(cls.name)) or None
+    collector = cls(spec.locator, brand=brand, base_url=base)
+    if spec.delay is not None:
+        collector.min_delay = spec.delay  # type: ignore[misc]  # per-source pace from the job file
+    result = collect(store, collector, http, max_pages=spec.max_pages, since=parse_when(spec.since), full=spec.full)
+    return result.to_dict() | {"summary": result.summary()}
+
+
+def collect_step(store: Store, job: JobConfig, outcome: JobOutcome, http_settings: Any = None) -> list[dict[str, Any]]:
+    """Collect every source of every brand; a failure is recorded and the next source goes on."""
+    from ..http import HttpClient, HttpSettings
+
+    rows: list[dict[str, Any]] = []
+    with HttpClient(http_settings or HttpSettings()) as http:
+        for brand in job.brands:
+            for spec in brand.sources:
+                where = f"{brand.name} / {spec.source} {spec.locator}"
+                row: dict[str, Any] = {"brand": brand.name, "source": spec.source, "locator": spec.locator}
+                try:
+                    row |= _collect_one(store, http, brand.name, spec)
+                except ReviewmineError as exc:
+                    row |= {"status": "failed", "errors": [str(exc)]}
+                except Exception as exc:  # one source's bug or outage must not stop the others
+                    log.exception("collect %s crashed", where)
+                    row |= {"status": "failed", "errors": [f"{type(exc).__name__}: {exc}"]}
+                if row.get("status") != "ok":
+                    outcome.failures.append(f"collect {where}: {'; '.join(row.get('errors') or ['failed'])}")
+                    log.error("collect %s failed: %s", where, "; ".join(row.get("errors") or []))
+                else:
+                    log.info("collect %s: %s", where, row.get("summary", ""))
+                rows.append(row)
+    return rows
+
+
+def analyze_step(
+    store: Store, job: JobConfig, outcome: JobOutcome, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Tag the reviews that lack an analysis for the job's model (all brands of the job)."""
+    from ..nlp import predictor
+    from ..nlp.analyze import analyze_store
+
+    try:
+        report = analyze_store(store, predictor(job.model), brand=[b.name for b in job.brands], progress=progress)
+    except ReviewmineError as exc:
+        outcome.failures.append(f"analyze: {exc}")
+        log.error("analyze failed: %s", exc)
+        return {"status": "failed", "error": str(exc)}
+    log.info("analyze: %s", report.message())
+    return {
+        "status": "ok",
+        "model_version": report.model_version,
+        "analyzed": report.analyzed,
+        "sentences": report.sentences,
+        "seconds": round(report.seconds, 1),
+        "message": report.message(),
+    }
+
+
+def report_step(store: Store, job: JobConfig, outcome: JobOutcome) -> tuple[list[dict[str, Any]], Any]:
+    """Write one HTML report (+ JSON) per brand with its competitors; return the rows and the risk result."""
+    from ..report import build_report, render_html, to_json
+    from ..workspace import Workspace
+
+    workspace = Workspace(store.path)
+    rows: list[dict[str, Any]] = []
+    job.output.mkdir(parents=True, exist_ok=True)
+    for brand in job.brands:
+        try:
+            model = build_report(workspace, brand.name, vs=list(brand.competitors), period=job.period, model=job.model)
+            html_path = job.output / f"report-{_slug(brand.name)}.html"
+            json_path = html_path.with_suffix(".json")
+            _write_atomic(html_path, render_html(model))
+            _write_atomic(json_path, to_json(model))
+            rows.append({"brand": brand.name, "html": str(html_path), "json": str(json_path)})
+            log.info("report %s: %s", brand.name, html_path)
+        except ReviewmineError as exc:
+            outcome.failures.append(f"report {brand.name}: {exc}")
+            log.error("report %s failed: %s", brand.name, exc)
+    risk = workspace.risk(brand=[b.name for b in job.brands], model=job.model)
+    return rows, risk
+
+
+def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: Any) -> dict[str, Any]:
+    from .alerts import deliver, evaluate_rules
+
+    alerts = evaluate_rules(job.alerts, risk.scores, risk.events)
+    result = deliver(store, job.alerts, alerts, job.name)
+    outcome.new_alerts = len(result["new"])
+    for failure in result["failures"]:
+        outcome.failures.append(f"alert: {failure}")
+    for alert in result["new"]:
+        log.warning("ALERT %s", alert["message"])
+    return result
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _risk_summary(risk: Any) -> dict[str, Any]:
+    scores = risk.scores
+    events = risk.events
+    return {
+        "scores": json.loads(scores.to_json(orient="records", date_format="iso")),
+        "events": json.loads(
+            events.drop(columns=["examples"], errors="ignore").to_json(orient="records", date_format="iso")
+        ),
+    }
+
+
+def run_job(store: Store, job: JobConfig, *, http_settings: Any = None, analyze_progress: Any = None) -> JobOutcome:
+    """The whole pipeline for one job file; writes ``summary.json`` into the job's output folder."""
+    outcome = JobOutcome()
+    started = time.perf_counter()
+    summary: dict[str, Any] = {"job": job.name, "job_file": str(job.path), "db": str(store.path),
+                               "started_at": utcnow().isoformat(), "period": job.period}  # fmt: skip
+    summary["collect"] = collect_step(store, job, outcome, http_settings)
+    if job.analyze:
+        summary["analyze"] = analyze_step(store, job, outcome, analyze_progress)
+    try:
+        summary["reports"], risk = report_step(store, job, outcome)
+        summary["risk"] = _risk_summary(risk)
+        summary["alerts"] = alert_step(store, job, outcome, risk)
+    except ReviewmineError as exc:
+        outcome.failures.append(f"aggregate: {exc}")
+        log.error("aggregate failed: %s", exc)
+    summary["failures"] = outcome.failures
+    summary["ended_at"] = utcnow().isoformat()
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["exit_code"] = outcome.exit_code
+    summary["status"] = {EXIT_OK: "ok", EXIT_FAILED: "failed", EXIT_ALERT: "alert"}[outcome.exit_code]
+    job.output.mkdir(parents=True, exist_ok=True)
+    _write_atomic(job.output / "summary.json", json.dumps(summary, indent=2, default=str, ensure_ascii=False))
+    outcome.summary = summary
+    return outcome
