@@ -109,7 +109,43 @@ _V1 = [
     "CREATE INDEX analyses_model ON analyses (model_version)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# Sentence tags per analysed review and model version. Label decisions are bitmasks over the label tuples
+# of reviewmine.taxonomy (bit i = the i-th label; those tuples are append-only); ``category_polarity`` holds
+# 2 bits per category (0 not mentioned, 1 + index into POLARITIES); ``polarity`` is an index into POLARITIES.
+_V2 = [
+    """
+    CREATE TABLE sentences (
+        review_key TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        sentence_idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        polarity INTEGER NOT NULL,
+        score REAL NOT NULL,
+        categories INTEGER NOT NULL DEFAULT 0,
+        category_polarity INTEGER NOT NULL DEFAULT 0,
+        emotions INTEGER NOT NULL DEFAULT 0,
+        ekman INTEGER NOT NULL DEFAULT 0,
+        loyalty INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (review_key, model_version, sentence_idx),
+        FOREIGN KEY (review_key, model_version) REFERENCES analyses (review_key, model_version)
+            ON DELETE CASCADE
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX sentences_model ON sentences (model_version)",
+]
+
+# Alerts already delivered by scheduled runs, so the same event is never sent twice.
+_V3 = [
+    """
+    CREATE TABLE alerts_sent (
+        alert_key TEXT PRIMARY KEY,
+        sent_at TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
