@@ -85,3 +85,9 @@ def test_bad_locator_and_missing_sources(tmp_path: Path) -> None:
     messages = " | ".join(m for _, m in info.value.problems)
     assert "Lonely" in messages and "no [[brands.sources]]" in messages
     assert "not-an-app-id" in messages or "app id" in messages
+
+
+def test_the_documented_example_job_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "nightly.toml"
+    job = load_job(example)
+    assert [b.name for b in job.brands] == ["Acme Pizza", "Rival Pizza"] and len(job.alerts) == 2
