@@ -21,6 +21,8 @@ demo: $(STAMP)
 	$(BIN)/reviewmine demo
 
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
+		|| echo "note: chromium could not be installed; the report's browser check will be skipped"
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

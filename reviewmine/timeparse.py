@@ -37,9 +37,7 @@ def parse_datetime(text: str) -> datetime:
         try:
             parsed = date_parser.parse(value)
         except (ValueError, OverflowError) as exc:
-            raise ValueError(
-                f"{text!r} is not a date (use ISO 8601, e.g. 2025-03-01 or 2025-03-01T12:00:00Z)"
-            ) from exc
+            raise ValueError(f"{text!r} is not a date (use ISO 8601, e.g. 2025-03-01 or 2025-03-01T12:00:00Z)") from exc
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -59,6 +59,107 @@ class Workspace:
             limit=limit,
         )
 
+    def sentences(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Sentence tags (``columns.SENTENCE_COLUMNS``) written by ``reviewmine analyze``, newest review first.
+
+        ``model`` is a model version, name or folder; by default the default model's results, else the most
+        recently analysed version.
+        """
+        from .store.sentences import resolve_version, sentences_frame
+
+        version = resolve_version(self.store, model)
+        return sentences_frame(self.store, version, brand=brand, since=parse_when(since), until=parse_when(until))
+
+    def analyses(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Review-level results (score, label, language, status, categories...) of one model version."""
+        from .store.sentences import analyses_frame, resolve_version
+
+        version = resolve_version(self.store, model)
+        return analyses_frame(self.store, version, brand=brand, since=parse_when(since), until=parse_when(until))
+
+    def metrics(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        freq: str = "W",
+        table: str = "sentiment",
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Metrics per brand x period (``freq`` D, W or M) x category, with 95% intervals (docs/methods.md).
+
+        ``table``: ``sentiment`` (net sentiment, polarity shares, mean rating), ``emotions``, ``loyalty``,
+        ``replies`` or ``coverage`` (expected vs stored reviews, from the collection runs).
+        """
+        from .report.tables import metrics_table
+
+        return metrics_table(self, brand, freq=freq, table=table, since=since, until=until, model=model)
+
+    def risk(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        table: str = "scores",
+        as_of: str | datetime | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Reputation risk (docs/methods.md): ``scores`` (0-100 per brand and category for the 4 weeks ending with
+        the week of ``as_of``, default the latest review) or ``events`` (weeks that rose above the brand's own
+        baseline, with example sentences). Uses the whole history: the baseline reaches back 16 weeks."""
+        from .report.tables import risk_table
+
+        return risk_table(self, brand, table=table, as_of=as_of, model=model)
+
+    def drivers(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        table: str = "features",
+        target: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Experience drivers (docs/methods.md): ``features`` (importance and impact of praise / complaints per
+        category), ``models`` (R² per brand and target) or ``quadrant`` (importance vs performance).
+        ``target``: rating, recommend or warn (default all three)."""
+        from .report.tables import drivers_table
+
+        return drivers_table(self, brand, table=table, target=target, since=since, until=until, model=model)
+
+    def subthemes(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        category: str | None = None,
+        polarity: str | None = "negative",
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+        embeddings: Any = None,
+    ) -> pd.DataFrame:
+        """Sub-themes of the mentions of each category (default: complaints), clustered on TF-IDF vectors of the
+        sentences unless ``embeddings`` (a function of a list of texts) is given; columns in docs/methods.md."""
+        from .report.tables import subthemes_table
+
+        return subthemes_table(self, brand, category=category, polarity=polarity, since=since, until=until,
+                               model=model, embeddings=embeddings)  # fmt: skip
+
     def info(self) -> dict[str, Any]:
         """Schema version, review counts per brand and source, and the latest runs."""
         return db_info(self.store)

@@ -63,8 +63,7 @@ def test_two_processes_opening_a_new_database_migrate_once(tmp_path: Path) -> No
     path = tmp_path / "fresh.db"
     code = "import sys; from reviewmine.store.db import Store; Store(sys.argv[1]).close(); print('ok')"
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
-        for _ in range(3)
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True) for _ in range(3)
     ]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs) and all("ok" in o for o in outputs)

@@ -16,7 +16,12 @@ from .collect_commands import sources as sources_command
 from .db_commands import app as db_app
 from .demo_commands import demo
 from .import_commands import import_reviews
+from .nlp_commands import analyze, classify
+from .nlp_train_commands import evaluate as eval_command
+from .nlp_train_commands import train as train_command
+from .report_commands import export, report
 from .reviews_commands import reviews
+from .run_commands import run
 
 app = new_app(
     help=(
@@ -46,8 +51,15 @@ app.command("reviews")(reviews)
 app.command("collect")(collect_command)
 app.command("sources")(sources_command)
 app.command("import")(import_reviews)
+app.command("analyze")(analyze)
+app.command("classify")(classify)
 app.add_typer(db_app, name="db")
+app.command("train")(train_command)
+app.command("eval")(eval_command)
 app.command("demo")(demo)
+app.command("run")(run)
+app.command("report")(report)
+app.command("export")(export)
 
 
 def main() -> None:

@@ -22,9 +22,7 @@ def info(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(data)
         return
-    typer.echo(
-        f"database   {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, schema v{data['schema_version']})"
-    )
+    typer.echo(f"database   {data['path']} ({data['size_bytes'] / 1e6:.1f} MB, schema v{data['schema_version']})")
     typer.echo(f"reviews    {data['reviews']:,}")
     for row in data["by_brand_source"]:
         span = f"{(row['first_published'] or '?')[:10]} .. {(row['last_published'] or '?')[:10]}"

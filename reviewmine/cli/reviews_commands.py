@@ -23,18 +23,10 @@ _SUFFIX_FORMAT = {".csv": ExportFormat.csv, ".jsonl": ExportFormat.jsonl, ".parq
 
 
 def reviews(
-    brand: Annotated[
-        list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Published on/after: a date (2025-01-31) or a span (90d).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Published before: a date or a span back from now.")
-    ] = None,
+    brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on/after: a date (2025-01-31) or a span (90d).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published before: a date or a span back from now.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many (newest first).")] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file; format from the suffix.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .database import build_demo_db
 from .generate import generate_demo
 from .model import SOURCES, Brand, DemoData, DemoReview, Product, Sentence, Story
 
@@ -30,6 +31,7 @@ __all__ = [
     "Product",
     "Sentence",
     "Story",
+    "build_demo_db",
     "generate_demo",
 ]
 

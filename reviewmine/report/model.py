@@ -1,0 +1,231 @@
+"""The report model: everything a report shows, as plain data (str, float, int, None, lists, dataclasses).
+
+HTML, Markdown and JSON are all rendered from it, so the JSON (``to_json``) is the full report in machine-readable
+form with stable keys (``SCHEMA`` names its version; keys are only ever added within a version). Shares are on
+0..1, net sentiment on -1..1, ratings in stars on 1..5, timestamps ISO 8601 UTC strings; None where unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "SCHEMA",
+    "Comparison",
+    "Coverage",
+    "DriverItem",
+    "Drivers",
+    "EmotionItem",
+    "Event",
+    "Headline",
+    "Kpi",
+    "LoyaltyItem",
+    "Quote",
+    "ReportModel",
+    "Risk",
+]
+
+SCHEMA = "reviewmine.report/1"
+
+
+@dataclass
+class Quote:
+    """A sentence quoted from a review; ``url`` links to the review at its source (None if it has none)."""
+
+    text: str
+    review_key: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    stars: float | None
+    why: str
+
+
+@dataclass
+class Headline:
+    """Risk level and why, in plain words: ``title`` one line, ``reasons`` short sentences, most important first."""
+
+    level: str
+    score: float | None
+    colour: str
+    title: str
+    reasons: list[str]
+
+
+@dataclass
+class Kpi:
+    """A headline number for the period, the same number for the period before, and the change."""
+
+    key: str
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    previous: float | None
+    change: float | None
+    unit: str  # "count", "share", "net", "stars"
+    good_when: str  # "up", "down" or "neither": which direction of change is good news
+
+
+@dataclass
+class Event:
+    """An episode: consecutive weeks (gaps of at most one week) in which complaints about a category, or its
+    volume, rose significantly above the brand's own baseline. ``start``/``end`` span its weeks; the numbers
+    (``kind`` ... ``q_value``) are those of its strongest test, in week ``peak_week``."""
+
+    category: str
+    category_name: str
+    start: str
+    end: str
+    weeks: int
+    alerts: int
+    peak_week: str
+    kind: str
+    description: str
+    size: float | None
+    unit: str
+    value: float | None
+    baseline: float | None
+    reviews: int
+    q_value: float | None
+    quotes: list[Quote]
+
+
+@dataclass
+class Risk:
+    """The current risk window's scores ("all" and per category) and the risk events inside the period."""
+
+    score: float | None
+    level: str
+    enough_data: bool
+    window_start: str | None
+    window_end: str | None
+    components: dict[str, float | None]  # each on 0..1
+    points: dict[str, float | None]  # each component's part of the score (weight x component x 100)
+    severity: dict[str, float | None]
+    categories: list[dict[str, Any]]
+    events: list[Event]
+    events_total: int  # alerts (significant tests) in the period
+    episodes_total: int
+
+
+@dataclass
+class DriverItem:
+    """One driver feature: praise or complaints about a category, its importance and impact with 95% intervals."""
+
+    feature: str
+    category: str
+    sign: str
+    label: str
+    status: str
+    mentions: int
+    importance_share: float | None
+    importance: float | None
+    importance_low: float | None
+    importance_high: float | None
+    impact_stars: float | None
+    impact_low: float | None
+    impact_high: float | None
+    with_without_stars: float | None
+    quotes: list[Quote]
+
+
+@dataclass
+class Drivers:
+    """What moves the rating in the period (other features held fixed), and where to act (quadrant)."""
+
+    target: str
+    status: str
+    reviews: int
+    r2: float | None
+    r2_low: float | None
+    r2_high: float | None
+    items: list[DriverItem]
+    quadrant: list[dict[str, Any]]
+
+
+@dataclass
+class EmotionItem:
+    """Share of the brand's sentences in the period showing any of ``emotions``, with the previous period's."""
+
+    key: str
+    label: str
+    emotions: list[str]
+    count: int
+    sentences: int
+    share: float | None
+    share_low: float | None
+    share_high: float | None
+    previous_share: float | None
+
+
+@dataclass
+class LoyaltyItem:
+    """Share of the brand's reviews in the period carrying a loyalty signal, with the previous period's."""
+
+    signal: str
+    label: str
+    count: int
+    reviews: int
+    rate: float | None
+    rate_low: float | None
+    rate_high: float | None
+    previous_rate: float | None
+
+
+@dataclass
+class Comparison:
+    """One brand's row in the competitor table (the report's brand first)."""
+
+    brand: str
+    main: bool
+    reviews: int
+    risk_score: float | None
+    risk_level: str
+    net_sentiment: float | None
+    rating_stars: float | None
+    negative_share: float | None
+    recommend_rate: float | None
+    churn_rate: float | None
+    top_driver: str | None
+    top_driver_stars: float | None
+
+
+@dataclass
+class Coverage:
+    """Where the data came from and how complete it is."""
+
+    sources: list[dict[str, Any]]
+    reviews_in_period: int
+    reviews_tagged: int
+    sentences_in_period: int
+    first_review: str | None
+    last_review: str | None
+    model_versions: list[str]
+
+
+@dataclass
+class ReportModel:
+    """The whole report; see the module docstring for units. Build it with `reviewmine.report.build_report`."""
+
+    brand: str
+    competitors: list[str]
+    generated_at: str
+    period: dict[str, Any]
+    headline: Headline
+    kpis: list[Kpi]
+    risk: Risk
+    trend: list[dict[str, Any]]
+    drivers: Drivers
+    emotions: list[EmotionItem]
+    ekman: list[dict[str, Any]]
+    loyalty: list[LoyaltyItem]
+    comparison: list[Comparison]
+    coverage: Coverage
+    caveats: list[str] = field(default_factory=list)
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as JSON-ready nested dicts and lists."""
+        return asdict(self)

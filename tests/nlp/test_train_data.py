@@ -1,0 +1,93 @@
+"""Dataset loaders and label mapping (reads ../shared/data; skipped when absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewmine.errors import InputError
+from reviewmine.nlp.data import (
+    UNKNOWN,
+    load_acos,
+    load_goemotions,
+    load_hand_labelled,
+    load_mams,
+    load_semeval14,
+    map_aspect_category,
+)
+from reviewmine.taxonomy import CATEGORIES, EMOTIONS, POLARITIES
+from tests.conftest import shared_path
+
+PEOPLE, PRODUCT = CATEGORIES.index("people"), CATEGORIES.index("product")
+NEG, POS = POLARITIES.index("negative"), POLARITIES.index("positive")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("FOOD#PRICES", "price"),
+        ("LAPTOP#PRICE", "price"),
+        ("FOOD#QUALITY", "product"),
+        ("BATTERY#OPERATION_PERFORMANCE", "product"),
+        ("SERVICE#GENERAL", "people"),
+        ("SUPPORT#QUALITY", "people"),
+        ("AMBIENCE#GENERAL", "place_process"),
+        ("SHIPPING#GENERAL", "place_process"),
+        ("RESTAURANT#GENERAL", None),
+        ("COMPANY#GENERAL", None),
+    ],
+)
+def test_aspect_mapping(label: str, expected: str | None) -> None:
+    assert map_aspect_category(label) == expected
+
+
+def test_semeval14_mapping() -> None:
+    rows = load_semeval14(shared_path("data", "semeval2014-restaurants", "Restaurants_Train_v2.xml"))
+    assert len(rows) == 3041
+    first = rows[0]  # "But the staff was so horrible to us." service/negative
+    assert first.category[PEOPLE] == 1 and first.category_polarity[PEOPLE] == NEG
+    assert first.polarity == NEG and first.emotion is None
+    second = rows[1]  # food positive + anecdotes negative: mixed sentence polarity stays unknown
+    assert second.category[PRODUCT] == 1 and second.category_polarity[PRODUCT] == POS
+    assert second.polarity == UNKNOWN
+
+
+def test_acos_and_goemotions() -> None:
+    acos = load_acos(shared_path("data", "acos-laptop", "laptop_quad_train.tsv"))
+    assert acos[0].category[CATEGORIES.index("price")] == 1  # SUPPORT#PRICE
+    go = load_goemotions(
+        shared_path("data", "goemotions", "dev.tsv"), shared_path("data", "goemotions", "sentiment_dict.json")
+    )
+    assert len(go) == 5426
+    assert all(r.emotion is not None and len(r.emotion) == len(EMOTIONS) for r in go)
+    assert all(r.category[0] == UNKNOWN for r in go)
+
+
+def test_hand_labelled_schema(tmp_path: Path) -> None:
+    good = {
+        "id": "a1",
+        "text": "They never told us the flight was moved.",
+        "domain": "airline",
+        "categories": {"communication": "negative"},
+        "polarity": "negative",
+        "loyalty": ["churn"],
+        "split": "test",
+    }
+    (tmp_path / "a.jsonl").write_text(json.dumps(good) + "\n\n")
+    (row,) = load_hand_labelled(tmp_path)
+    assert row.split == "test" and row.category[CATEGORIES.index("communication")] == 1
+    assert row.loyalty == [0, 0, 0, 1] and row.emotion is None
+    (tmp_path / "b.jsonl").write_text(json.dumps(good | {"categories": {"food": "positive"}}) + "\n")
+    with pytest.raises(InputError, match=r"b\.jsonl:1"):
+        load_hand_labelled(tmp_path)
+
+
+def test_mams_service_leaves_people_and_place_unknown() -> None:
+    rows = load_mams(shared_path("data", "mams-acsa", "val.xml"))
+    place = CATEGORIES.index("place_process")
+    unknown = [r for r in rows if r.category[PEOPLE] == UNKNOWN]
+    assert unknown and all(r.category[place] in (UNKNOWN, 1) for r in unknown)  # 1: place/ambience named too
+    assert any(r.category[place] == UNKNOWN for r in unknown)
+    assert all(r.category[PRODUCT] in (0, 1) for r in rows)

@@ -1,0 +1,102 @@
+"""Training end to end on tiny in-test data: a few steps, thresholds, artifact files, reload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from typer.testing import CliRunner
+
+from reviewmine.cli import app
+from reviewmine.nlp.data import UNKNOWN, Example
+from reviewmine.nlp.evaluate import evaluate_splits, tune_config, write_artifact
+from reviewmine.nlp.model import Tagger
+from reviewmine.nlp.train import TrainSettings, collate, multitask_loss, train_model
+
+
+def _absa(text: str, categories: list[int], polarities: list[int], polarity: int) -> Example:
+    return Example(text, "semeval2014", category=categories, category_polarity=polarities, polarity=polarity)
+
+
+def _rows() -> list[Example]:
+    rows = [
+        _absa("The pasta was delicious.", [1, 0, 0, 0, 0], [0, -1, -1, -1, -1], 0),
+        _absa("Our waiter was rude.", [0, 0, 0, 1, 0], [-1, -1, -1, 1, -1], 1),
+        _absa("Way too expensive for what you get.", [0, 1, 0, 0, 0], [-1, 1, -1, -1, -1], 1),
+        _absa("We went there on a Tuesday.", [0, 0, 0, 0, 0], [-1] * 5, 2),
+        Example("Thanks so much, this is great!", "goemotions", emotion=[0] * 15 + [1] + [0] * 12, polarity=0),
+        Example("I am so annoyed right now.", "goemotions", emotion=[0] * 3 + [1] + [0] * 24, polarity=1),
+        Example("Great blender. Works every day and cleans easily.", "amazon", polarity=0),
+        Example("Broke after a week. Waste of money.", "amazon", polarity=1),
+        Example("Nobody answers the phone.", "hand", category=[0, 0, 0, 0, 1], polarity=1, loyalty=[0, 0, 0, 1]),
+    ]
+    rows[-1].category_polarity = [-1, -1, -1, -1, 1]
+    return rows
+
+
+def test_loss_only_covers_labelled_tasks() -> None:
+    rows = [Example("just text", "goemotions", emotion=[0] * 28)]
+    inputs, labels = collate(rows, [[101, 2000, 102]], pad_id=0)
+    assert inputs["input_ids"].shape == (1, 3)
+    assert (labels["category"] == UNKNOWN).all() and (labels["loyalty"] == UNKNOWN).all()
+    logits = {
+        "category": torch.zeros(1, 5, requires_grad=True),
+        "category_polarity": torch.zeros(1, 5, 3, requires_grad=True),
+        "polarity": torch.zeros(1, 3, requires_grad=True),
+        "emotion": torch.zeros(1, 28, requires_grad=True),
+        "loyalty": torch.zeros(1, 4, requires_grad=True),
+    }
+    loss, parts = multitask_loss(logits, labels, {})
+    assert set(parts) == {"emotion"}
+    loss.backward()
+    assert logits["category"].grad is None  # no category labels: no gradient reaches that head
+    assert logits["emotion"].grad is not None
+
+
+def test_train_tune_save_load(tmp_path: Path) -> None:
+    rows = _rows()
+    model = Tagger.from_encoder()
+    before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("encoder.encoder.layer.0.")}
+    settings = TrainSettings(epochs=2, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0)
+    history = train_model(model, rows, settings, work_dir=tmp_path / "work", max_steps=4)
+    assert history["epochs"] and (tmp_path / "work" / "checkpoint.pt").is_file()
+    changed = [k for k, v in before.items() if not torch.equal(v, model.state_dict()[k])]
+    assert changed, "the encoder layers were not fine-tuned"
+    embeddings = model.encoder.embeddings.word_embeddings.weight
+    assert not embeddings.requires_grad
+
+    splits = {
+        "train": rows,
+        "semeval14_tune": rows[:4],
+        "goemotions_tune": rows[4:6],
+        "amazon_tune": rows[6:8],
+        "hand_tune": rows[8:],
+        "semeval14_dev": rows[:4],
+        "goemotions_report": rows[4:6],
+        "amazon_report": rows[6:8],
+        "hand_test": rows[8:],
+    }
+    tune_config(model, splits)
+    assert model.config.review_rule["tuned_on"] == "amazon_tune"
+    metrics = evaluate_splits(model, splits)
+    assert set(metrics["summary"]) >= {"semeval14_category_micro_f1", "goemotions_macro_f1", "communication_f1"}
+    model.config.training = {"settings": {}, "data": {}}
+    out = tmp_path / "model"
+    write_artifact(model, out, metrics)
+    write_artifact(model, out, metrics)  # a retrain replaces files, never adds
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "metrics.json", "model.safetensors"]
+    assert json.loads((out / "metrics.json").read_text())["summary"] == json.loads(json.dumps(metrics["summary"]))
+
+    loaded = Tagger.load(out)
+    assert loaded.config.thresholds == model.config.thresholds
+    batch = model.encode(["The pasta was delicious."])
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**batch)["category"], model(**batch)["category"], atol=2e-3, rtol=1e-3)
+
+
+def test_cli_reports_missing_data(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", "--shared", str(tmp_path), "--model", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "error:" in result.output and "data/" in result.output
