@@ -1,12 +1,9 @@
-"""`reviewmine demo` (provisional): generate the demo data, start the sample site and say what it serves.
-
-The full demo (collect, analyse, report) is wired once those stages exist; this command already lets anyone
-point `reviewmine collect ... --base-url` at the site.
-"""
+"""`reviewmine demo`: the README's first command; the whole pipeline on the built-in sample site."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,22 +16,76 @@ if TYPE_CHECKING:
 
 
 def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for report.html, summary.json, demo.db.")
+    ] = Path("reviewmine-demo"),
     seed: Annotated[int, typer.Option(help="Generator seed; the same seed gives the same reviews.")] = 7,
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 0,
-    serve: Annotated[bool, typer.Option("--serve", help="Keep serving until Ctrl-C instead of exiting.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="NLP model name or folder.")] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 for --serve (0: any free port).")] = 0,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Only serve the sample site until Ctrl-C (to try `collect` by hand).")
+    ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Only print what the sample site serves (brands, stories) and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No step-by-step log; just the summary.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Start the built-in demo site on loopback and print what it serves: brands, sources, counts, stories.
+    """Run the whole pipeline on the built-in sample review site, offline: collect -> analyse -> report.
 
-    The site serves about 1,900 generated reviews of three fictional pizza chains (May to October 2026) as
-    Trustpilot pages, App Store feeds and schema.org product pages, with three planted stories to find.
+    A local site on 127.0.0.1 serves about 1,900 generated reviews of three fictional pizza chains (May to
+    October 2026) as Trustpilot pages, App Store feeds and schema.org product pages, with planted stories: a
+    delivery crisis at Crustline, rude staff at Napoli Nest, a price rise at Forno Fresco. The demo collects them
+    with the real collectors, tags every sentence with the trained model, computes risk and drivers, writes
+    `report.html` (and one report per brand) plus `summary.json`, and says which stories it found.
 
     Examples:
 
-        reviewmine demo --serve --port 8765
+        reviewmine demo                      # writes reviewmine-demo/report.html
 
-        reviewmine collect trustpilot crustline.example --brand Crustline --base-url http://127.0.0.1:8765 --delay 0
+        reviewmine demo --serve --port 8765  # just the site, for `reviewmine collect ... --base-url`
     """
+    if serve or describe:
+        _site(seed, port, as_json, serve=serve)
+        return
+    from ..demo.pipeline import run_demo
+    from ..jobs.logs import setup_logging, teardown_logging
+
+    handlers = setup_logging(output / "reviewmine.log", quiet=quiet or as_json)
+    try:
+        result = run_demo(output, seed=seed, model=model)
+    finally:
+        teardown_logging(handlers)
+    if as_json:
+        emit_json(result.summary)
+    else:
+        _print_result(result)
+    failures = result.summary.get("failures") or []
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_result(result: Any) -> None:
+    summary = result.summary
+    fetched = sum(row.get("fetched", 0) for row in summary.get("collect", []))
+    typer.echo("")
+    typer.echo(f"collected {fetched:,} reviews from {len(summary.get('collect', []))} pages/feeds of the sample site")
+    if "analyze" in summary:
+        typer.echo(f"analysed  {summary['analyze'].get('message') or summary['analyze'].get('error')}")
+    for score in summary.get("scores", []):
+        if score["category"] == "all" and score.get("score") is not None:
+            typer.echo(f"risk now  {score['brand']}: {score['score']:.0f}/100")
+    typer.echo("planted stories:")
+    for finding in result.findings:
+        found = [w for w, ok in (("risk event", finding["found_event"]), ("driver", finding["found_driver"])) if ok]
+        typer.echo(f"  {finding['brand']}: {finding['title']}: {' + '.join(found) if found else 'NOT found'}")
+    for failure in summary.get("failures", []):
+        typer.echo(f"error: {failure}", err=True)
+    typer.echo(f"report:   {result.report.resolve()}")
+    typer.echo(f"summary:  {(result.output / 'summary.json').resolve()}  ({summary.get('seconds')} s)")
+
+
+def _site(seed: int, port: int, as_json: bool, *, serve: bool) -> None:
     from ..demo import DemoSite, generate_demo
 
     data = generate_demo(seed)
@@ -49,14 +100,13 @@ def demo(
             emit_json(summary)
         else:
             _print(summary)
-            if not serve:
-                typer.echo("(The site stops now; add --serve, e.g. --serve --port 8765, to keep it up.)")
-        if serve:
-            typer.echo("Serving; Ctrl-C stops.", err=as_json)
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                typer.echo("stopped", err=as_json)
+        if not serve:
+            return
+        typer.echo("Serving; Ctrl-C stops.", err=as_json)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            typer.echo("stopped", err=as_json)
     finally:
         site.stop()
 

@@ -76,9 +76,10 @@ def evaluate_rules(rules: tuple[AlertRule, ...], scores: pd.DataFrame, events: p
                 if event.kind not in rule.event_kinds or not _matches(rule, event.brand, event.category):
                     continue
                 start = str(event.period_start)[:10]
+                # keyed on what the event is, not on its row number, so later runs recognise it
                 alerts.append(
                     Alert(
-                        key=f"{rule.name}|event|{event.event_id}",
+                        key=f"{rule.name}|event|{event.brand}|{event.category}|{event.kind}|{start}",
                         rule=rule.name,
                         brand=event.brand,
                         category=event.category,
@@ -87,7 +88,7 @@ def evaluate_rules(rules: tuple[AlertRule, ...], scores: pd.DataFrame, events: p
                             f"{event.brand} / {event.category}: {event.kind.replace('_', ' ')} in the week of {start} "
                             f"({event.size:+.2f} {event.unit}, q={event.q_value:.3g})"
                         ),
-                        details={"event_id": event.event_id, "period_start": start, "size": float(event.size)},
+                        details={"period_start": start, "size": float(event.size), "q_value": float(event.q_value)},
                     )
                 )
     return alerts

@@ -42,6 +42,15 @@ class JobOutcome:
         return EXIT_ALERT if self.new_alerts else EXIT_OK
 
 
+@dataclass
+class RiskView:
+    """The current risk scores and the events of the job's period (``analysis`` SCORE_/EVENT_COLUMNS)."""
+
+    scores: Any
+    events: Any
+    drivers: Any  # rating drivers per brand (analysis FEATURE_COLUMNS)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "brand"
 
@@ -131,8 +140,18 @@ def report_step(store: Store, job: JobConfig, outcome: JobOutcome) -> tuple[list
         except ReviewmineError as exc:
             outcome.failures.append(f"report {brand.name}: {exc}")
             log.error("report %s failed: %s", brand.name, exc)
-    risk = workspace.risk(brand=[b.name for b in job.brands], model=job.model)
-    return rows, risk
+    names = [b.name for b in job.brands]
+    scores = workspace.risk(names, table="scores", model=job.model)
+    events = workspace.risk(names, table="events", model=job.model)
+    if len(events):  # alert on the events of the job's period, not on all history
+        import pandas as pd
+
+        from ..timeparse import parse_span
+
+        cutoff = pd.Timestamp(utcnow()) - parse_span(job.period)
+        events = events[pd.to_datetime(events["period_end"], utc=True) >= cutoff]
+    drivers = workspace.drivers(names, target="rating", model=job.model)
+    return rows, RiskView(scores, events, drivers)
 
 
 def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: Any) -> dict[str, Any]:
@@ -154,14 +173,20 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _risk_summary(risk: Any) -> dict[str, Any]:
-    scores = risk.scores
-    events = risk.events
+def _records(frame: Any, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return json.loads(frame.drop(columns=list(drop), errors="ignore").to_json(orient="records", date_format="iso"))
+
+
+def _risk_summary(risk: RiskView) -> dict[str, Any]:
+    """Scores, events (without their quotes) and the top rating drivers per brand, for summary.json."""
+    drivers = risk.drivers
+    if len(drivers):
+        drivers = drivers[drivers["status"] == "ok"].sort_values(["brand", "importance"], ascending=[True, False])
+        drivers = drivers.groupby("brand", sort=False).head(5)
     return {
-        "scores": json.loads(scores.to_json(orient="records", date_format="iso")),
-        "events": json.loads(
-            events.drop(columns=["examples"], errors="ignore").to_json(orient="records", date_format="iso")
-        ),
+        "scores": _records(risk.scores),
+        "events": _records(risk.events, drop=("examples",)),
+        "drivers": _records(drivers),
     }
 
 
@@ -176,7 +201,7 @@ def run_job(store: Store, job: JobConfig, *, http_settings: Any = None, analyze_
         summary["analyze"] = analyze_step(store, job, outcome, analyze_progress)
     try:
         summary["reports"], risk = report_step(store, job, outcome)
-        summary["risk"] = _risk_summary(risk)
+        summary.update(_risk_summary(risk))
         summary["alerts"] = alert_step(store, job, outcome, risk)
     except ReviewmineError as exc:
         outcome.failures.append(f"aggregate: {exc}")

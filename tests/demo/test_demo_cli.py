@@ -19,7 +19,7 @@ runner = CliRunner()
 
 
 def test_demo_command_json() -> None:
-    result = runner.invoke(app, ["demo", "--json"])
+    result = runner.invoke(app, ["demo", "--describe", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["reviews"] >= 1500 and summary["base_url"].startswith("http://127.0.0.1:")
@@ -33,14 +33,14 @@ def test_demo_command_json() -> None:
 
 
 def test_demo_command_text_and_busy_port() -> None:
-    result = runner.invoke(app, ["demo", "--seed", "3"])
+    result = runner.invoke(app, ["demo", "--describe", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "Planted stories:" in result.stdout and "reviewmine collect trustpilot crustline.example" in result.stdout
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = runner.invoke(app, ["demo", "--port", str(port)])
+        result = runner.invoke(app, ["demo", "--describe", "--port", str(port)])
     assert result.exit_code == 1
     assert result.output.startswith("error: --port: cannot listen on 127.0.0.1:")
 

@@ -48,6 +48,15 @@ def test_rules_fire_on_scores_and_event_kinds() -> None:
     assert keys == {"high|score|Acme|all|2026-10-05", "share|event|Acme|place_process|negative_share|2026-09-07"}
 
 
+def test_event_alert_keys_do_not_depend_on_row_order() -> None:
+    scores, events = _risk_frames()
+    rules = (AlertRule(name="any", event_kinds=("negative_share", "volume")),)
+    shuffled = events.iloc[::-1].assign(event_id=[7, 8])
+    assert {a.key for a in evaluate_rules(rules, scores, events)} == {
+        a.key for a in evaluate_rules(rules, scores, shuffled)
+    }
+
+
 def test_alert_is_posted_once(store) -> None:
     scores, events = _risk_frames()
     with serve() as server:

@@ -1,0 +1,35 @@
+"""`reviewmine demo` end to end with the real model: the planted stories come out as risk events and drivers
+in summary.json, and the report exists and is a complete page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewmine.cli import app
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "reviewmine-tagger" / "model.safetensors"
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="the trained default model is not in models/")
+def test_demo_finds_the_planted_stories(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert sum(row["fetched"] for row in summary["collect"]) >= 1500
+    assert summary["analyze"]["status"] == "ok" and summary["failures"] == []
+    stories = {s["story"]: s for s in summary["stories"]}
+    assert set(stories) == {"crustline-delivery-crisis", "napolinest-rude-staff", "fornofresco-price-rise"}
+    for story in stories.values():
+        assert story["found_driver"], f"{story['title']}: no negative driver of {story['categories']}"
+    assert stories["crustline-delivery-crisis"]["found_event"]
+    assert stories["fornofresco-price-rise"]["found_event"]
+    assert sum(s["found_event"] for s in stories.values()) >= 2
+    report = (out / "report.html").read_text()
+    assert report.startswith("<!DOCTYPE html>") and report.rstrip().endswith("</html>")
+    assert "Crustline" in report and "What drives the rating" in report
+    assert "planted stories:" in result.stdout and "report:" in result.stdout
