@@ -12,8 +12,6 @@ since other work on a shared machine slows the former.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import sys
 import time
@@ -24,23 +22,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from machine import describe  # noqa: E402
+
 from reviewmine import analysis  # noqa: E402
 from reviewmine.analysis.synthetic import Spike, synthetic_brands  # noqa: E402
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    python = platform.python_version()
-    return f"{platform.system()} {platform.release()}, {cpu}, {cores} usable cores, {mem:.0f} GiB RAM, Python {python}"
 
 
 def _peak_rss_gib() -> float:
@@ -65,7 +50,7 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds allowed for the analysis steps")
     args = parser.parse_args()
 
-    print(_machine())
+    print(describe())
     timings: list[tuple[str, float, float]] = []
     per_week = args.reviews / (args.brands * args.weeks)
     data = _step(

@@ -15,13 +15,14 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from machine import describe
 
 _TEXT = (
     "the pizza was cold delivery took forever staff were friendly and helpful price is fair for what you get "
@@ -117,23 +118,13 @@ print(json.dumps({"rows": result.rows, "new": result.new, "seconds": result.seco
 """
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000])
     parser.add_argument("--formats", nargs="+", default=["csv", "jsonl", "parquet"])
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}; CPU {_cpu_model()}; {os.cpu_count()} cores")
-    print(f"python {platform.python_version()}; load average {os.getloadavg()[0]:.2f} (other work slows wall time)")
+    print(f"machine: {describe()}")
+
     print(
         f"{'format':<8} {'rows':>8} {'MB':>6} {'wall s':>7} {'rows/s':>8} {'CPU s':>6} {'rows/CPU s':>10} "
         f"{'again s':>7} {'RSS MiB before':>14} {'peak':>5}"

@@ -21,8 +21,9 @@ import threading
 import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
+
+from machine import describe
 
 from reviewmine.collectors.base import Request
 from reviewmine.http import HttpClient, HttpSettings
@@ -72,23 +73,13 @@ def _hosts() -> list[tuple[str, str]]:
             return [("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1")]
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20, help="pages per host (default 20)")
     parser.add_argument("--delay", type=float, default=0.25, help="minimum seconds between requests to a host")
     args = parser.parse_args()
 
-    print(f"machine: {platform.platform()}; CPU {_cpu_model()}; {os.cpu_count()} cores")
+    print(f"machine: {describe()}")
     print(f"python {platform.python_version()}; load average {os.getloadavg()[0]:.2f} (other work slows wall time)")
     hosts = _hosts()
     servers = {address: _start(address) for _, address in hosts}

@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from machine import describe  # noqa: E402
+
 from reviewmine.collectors.base import Collector, Response  # noqa: E402
 from reviewmine.collectors.registry import get_source  # noqa: E402
 
@@ -89,16 +91,6 @@ def _measure(source: str, collector: Collector, responses: list[Response], secon
     return Result(source, len(responses), reviews, kib, best_wall, best_cpu)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--own", action="store_true", help="use tests/fixtures pages even when ../shared exists")
@@ -106,7 +98,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds per source; the best is reported")
     args = parser.parse_args()
 
-    print(f"machine: {platform.platform()}; CPU {_cpu_model()}; {os.cpu_count()} cores")
+    print(f"machine: {describe()}")
     print(f"python {platform.python_version()}; load average {os.getloadavg()[0]:.2f} (other work slows wall time)")
     pages = _pages(args.own)
     real = not args.own and SHARED.exists()
