@@ -153,8 +153,9 @@ class Workspace:
         model: str | None = None,
         embeddings: Any = None,
     ) -> pd.DataFrame:
-        """Sub-themes of the mentions of each category (default: complaints), clustered on TF-IDF vectors of the
-        sentences unless ``embeddings`` (a function of a list of texts) is given; columns in docs/methods.md."""
+        """Sub-themes of the mentions of each category (default: complaints), clustered on sentence embeddings
+        (all-MiniLM-L6-v2, offline) unless ``embeddings`` (a function of a list of texts, e.g.
+        ``report.tables.tfidf_embeddings``) is given; named by class-based TF-IDF; columns in docs/methods.md."""
         from .report.tables import subthemes_table
 
         return subthemes_table(self, brand, category=category, polarity=polarity, since=since, until=until,

@@ -117,10 +117,11 @@ def subthemes_table(
     embeddings: Callable[[list[str]], Any] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     from ..analysis import subthemes
+    from ..nlp.embed import sentence_embeddings
 
     sentences = ws.sentences(brand, since=since, until=until, model=model)
     categories = [category] if category else None
-    return subthemes(sentences, embeddings or tfidf_embeddings, categories=categories, polarity=polarity)
+    return subthemes(sentences, embeddings or sentence_embeddings, categories=categories, polarity=polarity)
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
