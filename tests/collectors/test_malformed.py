@@ -34,7 +34,9 @@ def _parse(collector: Collector, content: bytes | str, content_type: str = "text
     return collector.parse(Response(url=URL, status=200, headers={"Content-Type": content_type}, content=body))
 
 
-def _refused(collector: Collector, content: bytes | str, field: str, content_type: str = "text/html") -> ParseError:
+def _expect_refusal(
+    collector: Collector, content: bytes | str, field: str, content_type: str = "text/html"
+) -> ParseError:
     with pytest.raises(ParseError) as info:
         _parse(collector, content, content_type)
     error = info.value
@@ -66,20 +68,22 @@ def test_trustpilot_truncated_next_data() -> None:
     match = NEXT_DATA.search(TP_PAGE)
     assert match
     cut = TP_PAGE[: match.start(2)] + match.group(2)[:500] + TP_PAGE[match.end(2) :]
-    assert "malformed JSON" in str(_refused(TP, cut, "__NEXT_DATA__"))
+    assert "malformed JSON" in str(_expect_refusal(TP, cut, "__NEXT_DATA__"))
 
 
 def test_trustpilot_bot_protection_page() -> None:
     page = "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
-    _refused(TP, page, "__NEXT_DATA__")
+    _expect_refusal(TP, page, "__NEXT_DATA__")
 
 
 def test_trustpilot_blob_without_reviews() -> None:
-    _refused(TP, _tp_with(lambda d: d["props"]["pageProps"].pop("reviews")), "__NEXT_DATA__.props.pageProps.reviews")
+    _expect_refusal(
+        TP, _tp_with(lambda d: d["props"]["pageProps"].pop("reviews")), "__NEXT_DATA__.props.pageProps.reviews"
+    )
 
 
 def test_trustpilot_empty_page_that_claims_reviews() -> None:
-    _refused(TP, _tp_with(lambda d: d["props"]["pageProps"].update(reviews=[])), "reviews")
+    _expect_refusal(TP, _tp_with(lambda d: d["props"]["pageProps"].update(reviews=[])), "reviews")
 
 
 @pytest.mark.parametrize(
@@ -95,12 +99,12 @@ def test_trustpilot_empty_page_that_claims_reviews() -> None:
     ids=["no-date", "no-id", "no-text", "bad-rating", "bad-date", "rating-off-scale"],
 )
 def test_trustpilot_review_lacking_a_field(change: Callable[[dict[str, Any]], None], field: str) -> None:
-    _refused(TP, _tp_review(change), field)
+    _expect_refusal(TP, _tp_review(change), field)
 
 
 def test_trustpilot_non_utf8_bytes() -> None:
     data = TP_PAGE.encode("utf-8").replace("Größe".encode(), b"Gr\xf6\xdfe")
-    assert "not valid utf-8" in str(_refused(TP, data, "encoding", "text/html; charset=utf-8"))
+    assert "not valid utf-8" in str(_expect_refusal(TP, data, "encoding", "text/html; charset=utf-8"))
 
 
 # steam
@@ -116,16 +120,16 @@ STEAM = SteamCollector("1000010", brand="x")
 
 
 def test_steam_truncated_json() -> None:
-    _refused(STEAM, json.dumps(STEAM_PAGE)[:300], "body", "application/json")
+    _expect_refusal(STEAM, json.dumps(STEAM_PAGE)[:300], "body", "application/json")
 
 
 def test_steam_failure_answer() -> None:
-    _refused(STEAM, '{"success": 2}', "success", "application/json")
-    _refused(STEAM, "{}", "success", "application/json")
+    _expect_refusal(STEAM, '{"success": 2}', "success", "application/json")
+    _expect_refusal(STEAM, "{}", "success", "application/json")
 
 
 def test_steam_missing_reviews_list() -> None:
-    _refused(STEAM, _steam(lambda d: d.pop("reviews")), "reviews", "application/json")
+    _expect_refusal(STEAM, _steam(lambda d: d.pop("reviews")), "reviews", "application/json")
     empty = _parse(STEAM, '{"success": 1, "query_summary": {"num_reviews": 0}, "cursor": "x"}', "application/json")
     assert empty.reviews == [] and STEAM.next_cursor({"cursor": "y"}, empty) is None
 
@@ -140,12 +144,12 @@ def test_steam_missing_reviews_list() -> None:
     ],
 )
 def test_steam_review_lacking_a_field(key: str, field: str) -> None:
-    _refused(STEAM, _steam(lambda d: d["reviews"][0].pop(key)), field, "application/json")
+    _expect_refusal(STEAM, _steam(lambda d: d["reviews"][0].pop(key)), field, "application/json")
 
 
 def test_steam_non_utf8_bytes() -> None:
     data = json.dumps(STEAM_PAGE, ensure_ascii=False).encode("utf-8").replace("画面".encode(), b"\xbb\xad\xc3\xe6")
-    _refused(STEAM, data, "encoding", "application/json")
+    _expect_refusal(STEAM, data, "encoding", "application/json")
 
 
 # appstore
@@ -154,30 +158,30 @@ APPSTORE = AppStoreCollector("1234567890@us", brand="x")
 
 
 def test_appstore_truncated_and_blobless() -> None:
-    _refused(APPSTORE, json.dumps(APPSTORE_PAGE)[:400], "feed", "application/json")
-    _refused(APPSTORE, '{"status": "not found"}', "feed", "application/json")
+    _expect_refusal(APPSTORE, json.dumps(APPSTORE_PAGE)[:400], "feed", "application/json")
+    _expect_refusal(APPSTORE, '{"status": "not found"}', "feed", "application/json")
 
 
 def test_appstore_review_lacking_rating_is_not_taken_for_the_app_entry() -> None:
     data = copy.deepcopy(APPSTORE_PAGE)
     del data["feed"]["entry"][1]["im:rating"]
-    _refused(APPSTORE, json.dumps(data), "feed.entry[1].im:rating.label", "application/json")
+    _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[1].im:rating.label", "application/json")
     del data["feed"]["entry"][0]  # the app's own entry is skipped; the broken review still is not
-    _refused(APPSTORE, json.dumps(data), "feed.entry[0].im:rating.label", "application/json")
+    _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[0].im:rating.label", "application/json")
 
 
 def test_appstore_review_lacking_id_or_date() -> None:
     data = copy.deepcopy(APPSTORE_PAGE)
     del data["feed"]["entry"][2]["id"]
-    _refused(APPSTORE, json.dumps(data), "feed.entry[2].id.label", "application/json")
+    _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[2].id.label", "application/json")
     data = copy.deepcopy(APPSTORE_PAGE)
     data["feed"]["entry"][2]["updated"]["label"] = "sometime"
-    _refused(APPSTORE, json.dumps(data), "feed.entry[2].updated.label", "application/json")
+    _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[2].updated.label", "application/json")
 
 
 def test_appstore_non_utf8_bytes() -> None:
     data = json.dumps(APPSTORE_PAGE, ensure_ascii=False).encode("utf-8").replace("José".encode(), b"Jos\xe9")
-    _refused(APPSTORE, data, "encoding", "application/json")
+    _expect_refusal(APPSTORE, data, "encoding", "application/json")
 
 
 # googleplay
@@ -194,15 +198,15 @@ def _play_payload(change: Callable[[list[Any]], None]) -> str:
 
 
 def test_googleplay_truncated_answers() -> None:
-    _refused(PLAY, PLAY_PAGE[:600], "body", "application/json")
+    _expect_refusal(PLAY, PLAY_PAGE[:600], "body", "application/json")
     outer = json.loads(PLAY_PAGE[len(")]}'") :])
     outer[0][2] = outer[0][2][:300]
-    _refused(PLAY, ")]}'\n" + json.dumps(outer), "UsvDTd[2]", "application/json")
+    _expect_refusal(PLAY, ")]}'\n" + json.dumps(outer), "UsvDTd[2]", "application/json")
 
 
 def test_googleplay_answer_without_review_rpc() -> None:
-    _refused(PLAY, ')]}\'\n\n[["di",12],["af.httprm",11,"1",17]]', "wrb.fr.UsvDTd", "application/json")
-    error = _refused(
+    _expect_refusal(PLAY, ')]}\'\n\n[["di",12],["af.httprm",11,"1",17]]', "wrb.fr.UsvDTd", "application/json")
+    error = _expect_refusal(
         PLAY, ')]}\'\n\n[["wrb.fr","UsvDTd",null,null,null,[3],"generic"]]', "UsvDTd[2]", "application/json"
     )
     assert "[3]" in str(error)
@@ -217,12 +221,12 @@ def test_googleplay_review_lacking_a_field(index: int, field: str) -> None:
     def change(payload: list[Any]) -> None:
         payload[0][1][index] = None
 
-    _refused(PLAY, _play_payload(change), field, "application/json")
+    _expect_refusal(PLAY, _play_payload(change), field, "application/json")
 
 
 def test_googleplay_non_utf8_bytes() -> None:
     data = PLAY_PAGE.encode("utf-8").replace(b"Budget", b"B\xffdget")
-    _refused(PLAY, data, "encoding", "application/json")
+    _expect_refusal(PLAY, data, "encoding", "application/json")
 
 
 # schemaorg
@@ -232,16 +236,18 @@ SCHEMA = SchemaOrgCollector("https://bakery.example/recipes/cardamom-buns", bran
 
 def test_schemaorg_truncated_jsonld_without_other_reviews() -> None:
     start = RECIPE_PAGE.index('"review": [')
-    error = _refused(
+    error = _expect_refusal(
         SCHEMA, RECIPE_PAGE[:start] + RECIPE_PAGE[start:][:200] + "\n</script></head></html>", "ld+json[0]"
     )
     assert "malformed" in str(error)
 
 
 def test_schemaorg_page_without_reviews() -> None:
-    _refused(SCHEMA, "<html><head><title>Plain page</title></head><body><p>No markup.</p></body></html>", "Review")
+    _expect_refusal(
+        SCHEMA, "<html><head><title>Plain page</title></head><body><p>No markup.</p></body></html>", "Review"
+    )
     page = RECIPE_PAGE.replace('"review": [', '"comment": [').replace('"@type": "Review"', '"@type": "Comment"')
-    assert "states 3 reviews" in str(_refused(SCHEMA, page, "Review"))
+    assert "states 3 reviews" in str(_expect_refusal(SCHEMA, page, "Review"))
 
 
 @pytest.mark.parametrize(
@@ -260,12 +266,12 @@ def test_schemaorg_page_without_reviews() -> None:
 )
 def test_schemaorg_review_lacking_a_field(old: str, new: str, field: str) -> None:
     assert old in RECIPE_PAGE
-    _refused(SCHEMA, RECIPE_PAGE.replace(old, new), field)
+    _expect_refusal(SCHEMA, RECIPE_PAGE.replace(old, new), field)
 
 
 def test_schemaorg_non_utf8_bytes_and_declared_legacy_charset() -> None:
     data = RECIPE_PAGE.encode("utf-8").replace("Väldigt".encode(), b"V\xe4ldigt")
-    _refused(SCHEMA, data, "encoding", "text/html")
+    _expect_refusal(SCHEMA, data, "encoding", "text/html")
     legacy = (
         b'<html><head><meta charset="windows-1252"><script type="application/ld+json">'
         b'{"@type": "Review", "author": "\xc5sa", "reviewBody": "Gott \x96 men f\xf6r s\xf6tt."}'
