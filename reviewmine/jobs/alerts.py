@@ -111,8 +111,8 @@ def _post(url: str, alerts: list[Alert], job_name: str) -> None:
 
 def deliver(store: Store, rules: tuple[AlertRule, ...], alerts: list[Alert], job_name: str) -> dict[str, Any]:
     """Send the alerts not sent before, per rule webhook; record what was delivered. Returns a summary."""
-    fresh_keys = set(alerts and [a.key for a in alerts]) - _already_sent(store, [a.key for a in alerts])
-    fresh = [a for a in alerts if a.key in fresh_keys]
+    sent = _already_sent(store, [a.key for a in alerts])
+    fresh = [a for a in alerts if a.key not in sent]
     by_rule = {rule.name: rule for rule in rules}
     delivered: list[Alert] = []
     failures: list[str] = []

@@ -120,38 +120,50 @@ def analyze_step(
     }
 
 
-def report_step(store: Store, job: JobConfig, outcome: JobOutcome) -> tuple[list[dict[str, Any]], Any]:
-    """Write one HTML report (+ JSON) per brand with its competitors; return the rows and the risk result."""
-    from ..report import build_report, render_html, to_json
+def report_step(store: Store, job: JobConfig, outcome: JobOutcome) -> tuple[list[dict[str, Any]], RiskView]:
+    """Write one HTML report (+ JSON) per brand with its competitors; return the rows and the job's risk view."""
     from ..workspace import Workspace
 
-    workspace = Workspace(store.path)
-    rows: list[dict[str, Any]] = []
     job.output.mkdir(parents=True, exist_ok=True)
-    for brand in job.brands:
-        try:
-            model = build_report(workspace, brand.name, vs=list(brand.competitors), period=job.period, model=job.model)
-            html_path = job.output / f"report-{_slug(brand.name)}.html"
-            json_path = html_path.with_suffix(".json")
-            _write_atomic(html_path, render_html(model))
-            _write_atomic(json_path, to_json(model))
-            rows.append({"brand": brand.name, "html": str(html_path), "json": str(json_path)})
-            log.info("report %s: %s", brand.name, html_path)
-        except ReviewmineError as exc:
-            outcome.failures.append(f"report {brand.name}: {exc}")
-            log.error("report %s failed: %s", brand.name, exc)
+    with Workspace(store.path) as workspace:
+        rows = [row for brand in job.brands if (row := _write_report(workspace, job, brand.name, outcome))]
+        return rows, _risk_view(workspace, job)
+
+
+def _write_report(workspace: Any, job: JobConfig, brand: str, outcome: JobOutcome) -> dict[str, Any] | None:
+    from ..report import build_report, render_html, to_json
+
+    competitors = next(b.competitors for b in job.brands if b.name == brand)
+    try:
+        model = build_report(workspace, brand, vs=list(competitors), period=job.period, model=job.model)
+    except ReviewmineError as exc:
+        outcome.failures.append(f"report {brand}: {exc}")
+        log.error("report %s failed: %s", brand, exc)
+        return None
+    html_path = job.output / f"report-{_slug(brand)}.html"
+    json_path = html_path.with_suffix(".json")
+    _write_atomic(html_path, render_html(model))
+    _write_atomic(json_path, to_json(model))
+    log.info("report %s: %s", brand, html_path)
+    return {"brand": brand, "html": str(html_path), "json": str(json_path)}
+
+
+def _risk_view(workspace: Any, job: JobConfig) -> RiskView:
+    """Risk scores, the events of the job's period and the rating drivers, from one load of the tags."""
+    import pandas as pd
+
+    from .. import analysis
+    from ..timeparse import parse_span
+
     names = [b.name for b in job.brands]
-    scores = workspace.risk(names, table="scores", model=job.model)
-    events = workspace.risk(names, table="events", model=job.model)
+    prepared = analysis.prepare(workspace.sentences(names, model=job.model), workspace.reviews(names))
+    risk = analysis.compute_risk(prepared)
+    events = risk.events
     if len(events):  # alert on the events of the job's period, not on all history
-        import pandas as pd
-
-        from ..timeparse import parse_span
-
         cutoff = pd.Timestamp(utcnow()) - parse_span(job.period)
         events = events[pd.to_datetime(events["period_end"], utc=True) >= cutoff]
-    drivers = workspace.drivers(names, target="rating", model=job.model)
-    return rows, RiskView(scores, events, drivers)
+    drivers = analysis.compute_drivers(prepared, targets=("rating",)).features
+    return RiskView(risk.scores, events, drivers)
 
 
 def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: Any) -> dict[str, Any]:
