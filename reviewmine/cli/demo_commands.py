@@ -10,6 +10,7 @@ import typer
 
 from ..errors import InputError
 from ._common import JsonOption, emit_json
+from ._progress import AnalyzeProgress
 
 if TYPE_CHECKING:
     from ..demo import DemoData, DemoSite
@@ -53,7 +54,8 @@ def demo(
 
     handlers = setup_logging(output / "reviewmine.log", quiet=quiet or as_json)
     try:
-        result = run_demo(output, seed=seed, model=model)
+        with AnalyzeProgress(not quiet and not as_json) as progress:
+            result = run_demo(output, seed=seed, model=model, progress=progress)
     finally:
         teardown_logging(handlers)
     if as_json:

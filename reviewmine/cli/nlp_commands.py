@@ -12,6 +12,7 @@ import typer
 
 from ..errors import InputError
 from ._common import DbOption, JsonOption, emit_json, open_store
+from ._progress import AnalyzeProgress
 
 ModelOption = Annotated[
     str | None,
@@ -68,7 +69,7 @@ def analyze(
     except ValueError as exc:
         raise InputError(str(exc), where="--since") from None
     runner = make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size, compile=compile_model)
-    with open_store(db) as store, _ProgressBar(progress and not as_json) as update:
+    with open_store(db) as store, AnalyzeProgress(progress and not as_json) as update:
         try:
             report = analyze_store(store, runner, brand=brand, since=since_at, chunk_size=chunk_size, progress=update)
         except KeyboardInterrupt:
@@ -85,35 +86,6 @@ def analyze(
         return
     rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s)" if report.analyzed else ""
     typer.echo(f"{report.message()}{rate}; run #{report.run_id}")
-
-
-class _ProgressBar:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._progress = Progress(
-            TextColumn("analyze"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=True,
-        )  # fmt: skip
-        self._progress.start()
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if self._task is None:
-            self._task = self._progress.add_task("analyze", total=total)
-        self._progress.update(self._task, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def classify(

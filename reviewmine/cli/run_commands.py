@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._common import DbOption, JsonOption, emit_json
+from ._progress import AnalyzeProgress
 
 
 def run(
@@ -47,8 +48,8 @@ def run(
     db_path = resolve_db_path(db or job.db)
     handlers = setup_logging(job.log_file or job.output / "reviewmine.log", quiet=quiet or as_json)
     try:
-        with run_lock(db_path), Store(db_path) as store:
-            outcome = run_job(store, job)
+        with run_lock(db_path), Store(db_path) as store, AnalyzeProgress(not quiet and not as_json) as progress:
+            outcome = run_job(store, job, analyze_progress=progress)
     finally:
         teardown_logging(handlers)
     if as_json:

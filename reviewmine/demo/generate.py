@@ -128,10 +128,12 @@ STORIES: tuple[Story, ...] = (
         brand="Napoli Nest",
         title="Rude staff",
         description=(
-            "From July 2026 Napoli Nest's reviews complain far more about rude, dismissive staff (managers, drivers, "
-            "counter staff); people mentions rise and most of them turn negative, warn phrases rise."
+            "From mid-August 2026 Napoli Nest's reviews complain far more about rude, dismissive staff (managers, "
+            "drivers, counter staff); people mentions rise and most of them turn negative, warn phrases rise."
         ),
-        start=datetime(2026, 7, 1, tzinfo=UTC),
+        # After 16 weeks of normal reviews: risk events compare a week with the 12 weeks before it, so a story
+        # must start after a full baseline exists (one starting in week 10 could only be seen against itself).
+        start=datetime(2026, 8, 17, tzinfo=UTC),
         end=END,
         categories=("people",),
         polarity="negative",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,18 @@ def story_findings(data: DemoData, summary: dict[str, Any]) -> list[dict[str, An
     return findings
 
 
-def run_demo(output: Path, *, seed: int = 7, model: str | None = None, fresh: bool = True) -> DemoResult:
-    """Run the whole pipeline on the demo site into ``output`` (its database is ``output/demo.db``)."""
+def run_demo(
+    output: Path,
+    *,
+    seed: int = 7,
+    model: str | None = None,
+    fresh: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoResult:
+    """Run the whole pipeline on the demo site into ``output`` (its database is ``output/demo.db``).
+
+    ``progress(done, total)`` follows the tagging step, the long one (the CLI draws a bar with it).
+    """
     from ..http import HttpSettings
     from ..jobs.runner import run_job
     from ..store.db import Store
@@ -101,7 +112,9 @@ def run_demo(output: Path, *, seed: int = 7, model: str | None = None, fresh: bo
     data = generate_demo(seed)
     with DemoSite(data) as site, Store(db_path) as store:
         job = demo_job(data, site.base_url, site.targets, output, model)
-        outcome = run_job(store, job, http_settings=HttpSettings(min_delay=0.0, max_retries=1, backoff=0.1))
+        outcome = run_job(
+            store, job, http_settings=HttpSettings(min_delay=0.0, max_retries=1, backoff=0.1), analyze_progress=progress
+        )
     summary = outcome.summary
     findings = story_findings(data, summary)
     summary["stories"] = findings
