@@ -32,11 +32,19 @@ def train(
     work_dir: Annotated[Path, typer.Option("--work-dir", help="Checkpoints, one per epoch (for --resume).")] = Path(
         "build/train"
     ),
-    epochs: Annotated[int, typer.Option(help="Passes over the aspect datasets.")] = 4,
-    batch_size: Annotated[int, typer.Option(help="Sentences per step.")] = 32,
-    goemotions_per_epoch: Annotated[int, typer.Option(help="GoEmotions rows per epoch (0 = all).")] = 20000,
-    amazon_per_epoch: Annotated[int, typer.Option(help="Amazon reviews per epoch (0 = all).")] = 2000,
-    lr_encoder: Annotated[float, typer.Option(help="Learning rate of the encoder layers.")] = 8e-5,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 4].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Sentences per step [default: 32].")] = None,
+    goemotions_per_epoch: Annotated[
+        int | None, typer.Option(help="GoEmotions rows per epoch, 0 = all [default: see TrainSettings].")
+    ] = None,
+    amazon_per_epoch: Annotated[int | None, typer.Option(help="Amazon reviews per epoch, 0 = all.")] = None,
+    lr_encoder: Annotated[float | None, typer.Option(help="Learning rate of the encoder layers.")] = None,
+    exclude: Annotated[
+        str | None, typer.Option(help="Comma-separated training sources to leave out (e.g. mams,acos).")
+    ] = None,
+    model_version: Annotated[
+        str | None, typer.Option("--model-version", help="Version string stored with every analysis.")
+    ] = None,
     init_from: Annotated[
         Path | None, typer.Option("--init-from", help="Continue from this model folder (fresh optimiser).")
     ] = None,
@@ -62,13 +70,12 @@ def train(
 
     _check_shared(shared)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    settings = TrainSettings(
-        epochs=epochs,
-        batch_size=batch_size,
-        goemotions_per_epoch=goemotions_per_epoch,
-        amazon_per_epoch=amazon_per_epoch,
-        lr_encoder=lr_encoder,
-    )
+    given = {
+        "epochs": epochs, "batch_size": batch_size, "goemotions_per_epoch": goemotions_per_epoch,
+        "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder,
+        "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
+    }  # fmt: skip
+    settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(
         shared,
         out,
@@ -78,6 +85,7 @@ def train(
         resume=resume,
         encoder_path=encoder,
         init_from=init_from,
+        model_version=model_version,
     )
     _print_summary(metrics, as_json)
 
