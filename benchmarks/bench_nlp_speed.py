@@ -183,6 +183,52 @@ def measure_stage(
     return row, batch
 
 
+def matmul_rate(dtype_name: str, repeats: int = 20) -> float:
+    """GFLOP/s of one thread on the encoder's own matrix shapes (the feed-forward layers), in this precision."""
+    import torch
+
+    dtype = torch.bfloat16 if dtype_name == "bf16" else torch.float32
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rates = []
+        for n, k, m in ((4096, 384, 1536), (4096, 1536, 384), (4096, 384, 384)):
+            layer = torch.nn.Linear(k, m).to(dtype)
+            x = torch.randn(n, k, dtype=dtype)
+            with torch.inference_mode():
+                for _ in range(3):
+                    layer(x)
+                began = time.perf_counter()
+                for _ in range(repeats):
+                    layer(x)
+                rates.append(2 * n * k * m * repeats / (time.perf_counter() - began) / 1e9)
+        return statistics.median(rates)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def ceiling(model_dir: str, texts: list[str], precision: str) -> dict[str, Any]:
+    """The best the encoder could do on this CPU: the workload's FLOPs at the measured matmul rate on every core.
+
+    FLOPs per piece of T tokens and layer: 2T(4H^2 + 2HI) for the projections and the feed-forward layers plus
+    4T^2 H for attention (H hidden size, I intermediate size); heads, tokenising and everything else count zero.
+    """
+    predictor = Predictor(load_tagger(model_dir), precision=precision)
+    config = predictor.tagger.encoder.config
+    h, inner, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    _, _, ids = predictor.pieces([s for t in texts for s in split_sentences(clean_text(t))])
+    lengths = np.array([len(x) for x in ids], dtype=np.float64)
+    flops = layers * float((2 * lengths * (4 * h * h + 2 * h * inner) + 4 * lengths**2 * h).sum())
+    rate = matmul_rate(predictor.precision)
+    cores = os.cpu_count() or 1
+    best = len(texts) / (flops / (rate * 1e9 * cores))
+    return {
+        "precision": predictor.precision, "tokens": int(lengths.sum()), "pieces": len(ids),
+        "gflop": round(flops / 1e9, 1), "matmul_gflops_per_thread": round(rate, 1), "cores": cores,
+        "reviews_per_s_ceiling": round(best, 1),
+    }  # fmt: skip
+
+
 def _print_row(row: dict[str, Any]) -> None:
     agree = row.get("agreement")
     text = "-"
@@ -254,6 +300,12 @@ def main() -> None:
             rows.append(row)
             _print_row(row)
     results["stage"] = rows
+    top = ceiling(model_dir, texts, "auto")
+    results["ceiling"] = top
+    print(f"\nceiling   {top['precision']}: {top['pieces']:,} pieces, {top['tokens']:,} tokens, {top['gflop']:,} GFLOP "
+          f"in the encoder; one thread multiplies at {top['matmul_gflops_per_thread']} GFLOP/s on the encoder's "
+          f"shapes -> at most {top['reviews_per_s_ceiling']:,} reviews/s on {top['cores']} cores with zero "
+          f"overhead")  # fmt: skip
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
