@@ -256,6 +256,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile for each precision")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", dest="json_out", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--card", type=Path, help="store the results in this model folder's metrics.json and card")
     args = parser.parse_args()
 
     info = machine()
@@ -308,6 +309,27 @@ def main() -> None:
           f"overhead")  # fmt: skip
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.card:
+        save_to_card(args.card, results, info)
+
+
+def save_to_card(model_dir: Path, results: dict[str, Any], info: dict[str, Any]) -> None:
+    """Put the stage rows and the ceiling in ``metrics.json["speed"]`` and regenerate the model card."""
+    from reviewmine.nlp.evaluate import refresh_card
+
+    metrics_file = model_dir / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    metrics["speed"] = {
+        "machine": f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}",
+        "measured": time.strftime("%Y-%m-%d"),
+        "reviews": results["reviews"],
+        "workload": results["workload"].split(" (")[0],
+        "stage": results["stage"],
+        "ceiling": results.get("ceiling"),
+        "command": "benchmarks/bench_nlp_speed.py " + " ".join(sys.argv[1:]),
+    }
+    metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    refresh_card(model_dir)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ def train(
     exclude: Annotated[
         str | None, typer.Option(help="Comma-separated training sources to leave out (e.g. mams,acos).")
     ] = None,
+    polarity_only: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated sources trained for polarities only, not category detection."),
+    ] = None,
     model_version: Annotated[
         str | None, typer.Option("--model-version", help="Version string stored with every analysis.")
     ] = None,
@@ -74,6 +78,7 @@ def train(
         "epochs": epochs, "batch_size": batch_size, "goemotions_per_epoch": goemotions_per_epoch,
         "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
+        "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
     }  # fmt: skip
     settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(

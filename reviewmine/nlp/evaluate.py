@@ -270,14 +270,57 @@ def _fmt(value: float | None) -> str:
 
 def _model_card(model: Tagger, metrics: dict[str, Any]) -> str:
     """The model card (README.md), regenerated with the numbers of each run."""
-    cfg = model.config
+    return render_card(model.config, metrics)
+
+
+def refresh_card(model_dir: Path) -> None:
+    """Rewrite a model folder's README.md from its config.json and metrics.json (e.g. after a speed benchmark)."""
+    from .model import TaggerConfig
+
+    cfg = TaggerConfig.from_dict(json.loads((model_dir / "config.json").read_text(encoding="utf-8")))
+    metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+    (model_dir / "README.md").write_text(render_card(cfg, metrics), encoding="utf-8")
+
+
+def _speed_section(speed: dict[str, Any] | None) -> str:
+    if not speed:
+        return "Not measured yet: `benchmarks/bench_nlp_speed.py --card <model folder>` adds it here."
+    lines = [
+        f"Whole tagging stage (cleaning, segmentation, language id, tokenising, encoder + heads, decisions), "
+        f"{speed.get('reviews')} {speed.get('workload')}, on {speed.get('machine')}:",
+        "",
+        "| precision | reviews/s | sentences/s | agreement with fp32 (identical sentence tags) |",
+        "|---|---|---|---|",
+    ]
+    for row in speed.get("stage", []):
+        agree = row.get("agreement", {}).get("sentences_identical")
+        lines.append(
+            f"| {row['precision']}{' (compiled)' if row.get('compile') else ''} | {row['reviews_per_s']} "
+            f"| {row['sentences_per_s']} | {'-' if agree is None else f'{agree:.1%}'} |"
+        )
+    top = speed.get("ceiling")
+    if top:
+        lines += [
+            "",
+            f"Ceiling on this CPU: the workload is {top['gflop']} GFLOP in the encoder ({top['tokens']:,} tokens); at "
+            f"the measured {top['matmul_gflops_per_thread']} GFLOP/s per thread ({top['precision']}) on "
+            f"{top['cores']} cores, nothing else counted, at most {top['reviews_per_s_ceiling']} reviews/s.",
+        ]
+    return "\n".join(lines)
+
+
+def render_card(cfg: Any, metrics: dict[str, Any]) -> str:
+    """The model card's text for a config (TaggerConfig) and the metrics of `evaluate_splits`."""
     summary = metrics.get("summary", {})
     rows = "\n".join(f"| {name} | {_fmt(summary.get(name))} | {target:.2f} |" for name, target in TARGETS.items())
     data = "\n".join(
         f"| {name} | {rec.get('file')} | {rec.get('rows', '')} | `{str(rec.get('sha256', ''))[:16]}` |"
         for name, rec in cfg.training.get("data", {}).items()
     )
-    settings = json.dumps(cfg.training.get("settings", {}), indent=2)
+    trained = cfg.training.get("settings", {})
+    settings = json.dumps(trained, indent=2)
+    left_out = ", ".join(trained.get("exclude") or []) or "none"
+    polarity_only = ", ".join(trained.get("polarity_only") or []) or "none"
     below = [n for n, t in TARGETS.items() if summary.get(n) is not None and summary[n] < t]
     verdict = (
         f"Below target: {', '.join(below)} (docs/model.md lists what to try next)." if below else "All targets met."
@@ -294,6 +337,9 @@ def _model_card(model: Tagger, metrics: dict[str, Any]) -> str:
         data=data,
         settings=settings,
         rule=json.dumps(cfg.review_rule, indent=2),
+        left_out=left_out,
+        polarity_only=polarity_only,
+        speed=_speed_section(metrics.get("speed")),
     )
 
 
@@ -340,8 +386,14 @@ metrics.json.
 SemEval-2014 Task 4 and SemEval-2015 Task 12 (research use, SemEval terms), MAMS-ACSA (Apache-2.0 repository),
 Laptop-ACOS (Cai et al. 2021, research data), GoEmotions (Demszky et al. 2020; Google, Apache-2.0 mappings),
 Amazon review polarity (Zhang et al. 2015 subset; Amazon data, research use), and reviewmine's hand-labelled
-examples (training/examples, project licence). Label mapping as in taxonomy.md; MAMS `service` -> place_process,
-ACOS/SemEval-2015 `WARRANTY#*` -> place_process, `SUPPORT#*` -> people, `*#PRICE(S)` -> price.
+examples (training/examples, project licence). Label mapping as in taxonomy.md; `WARRANTY#*` -> place_process,
+`SUPPORT#*` -> people, `*#PRICE(S)` -> price; MAMS `service` and SemEval-2014 `service` sentences about waits
+that name no staff leave people/place_process unknown (docs/model.md). Sources listed above but left out of this
+run: {left_out}; used for polarities only (no category detection): {polarity_only}.
+
+## Speed
+
+{speed}
 
 ## Intended use and limits
 

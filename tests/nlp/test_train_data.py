@@ -91,3 +91,30 @@ def test_mams_service_leaves_people_and_place_unknown() -> None:
     assert unknown and all(r.category[place] in (UNKNOWN, 1) for r in unknown)  # 1: place/ambience named too
     assert any(r.category[place] == UNKNOWN for r in unknown)
     assert all(r.category[PRODUCT] in (0, 1) for r in rows)
+
+
+_SEMEVAL14 = """<?xml version="1.0" encoding="UTF-8"?>
+<sentences>
+  <sentence id="1"><text>We waited forty minutes for a table.</text>
+    <aspectCategories><aspectCategory category="service" polarity="negative"/></aspectCategories></sentence>
+  <sentence id="2"><text>The waiter was rude and we waited an hour.</text>
+    <aspectCategories><aspectCategory category="service" polarity="negative"/></aspectCategories></sentence>
+  <sentence id="3"><text>Slow service, but a lovely cosy room.</text>
+    <aspectCategories><aspectCategory category="service" polarity="negative"/>
+    <aspectCategory category="ambience" polarity="positive"/></aspectCategories></sentence>
+</sentences>
+"""
+
+
+def test_semeval14_waits_are_unknown_for_training_only(tmp_path: Path) -> None:
+    """A `service` sentence about waiting that names no staff trains neither people nor place_process."""
+    path = tmp_path / "restaurants.xml"
+    path.write_text(_SEMEVAL14, encoding="utf-8")
+    place = CATEGORIES.index("place_process")
+    published = load_semeval14(path)
+    assert [r.category[PEOPLE] for r in published] == [1, 1, 1]
+    waits, staff, room = load_semeval14(path, taxonomy_waits=True)
+    assert waits.category[PEOPLE] == waits.category[place] == waits.category_polarity[PEOPLE] == UNKNOWN
+    assert waits.category[PRODUCT] == 0 and waits.polarity == NEG
+    assert staff.category[PEOPLE] == 1 and staff.category_polarity[PEOPLE] == NEG  # names the waiter
+    assert room.category[PEOPLE] == UNKNOWN and room.category[place] == 1  # ambience is still place_process
