@@ -40,7 +40,10 @@ def train(
     amazon_per_epoch: Annotated[int | None, typer.Option(help="Amazon reviews per epoch, 0 = all.")] = None,
     lr_encoder: Annotated[float | None, typer.Option(help="Learning rate of the encoder layers.")] = None,
     exclude: Annotated[
-        str | None, typer.Option(help="Comma-separated training sources to leave out (e.g. mams,acos).")
+        str | None,
+        typer.Option(
+            help="Comma-separated training sources to leave out [default: mams, SemEval-2015, ACOS; '' = none]."
+        ),
     ] = None,
     polarity_only: Annotated[
         str | None,
