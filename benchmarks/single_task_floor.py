@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--sources", required=True, help="comma-separated Example.source names to train on")
     parser.add_argument("--families", required=True, help=f"comma-separated loss families: {', '.join(_FAMILIES)}")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--lr-encoder", type=float, default=TrainSettings.lr_encoder)
+    parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
     families = [f for f in args.families.split(",") if f]
@@ -56,7 +58,13 @@ def main() -> None:
     rows = [r for r in splits["train"] if r.source in set(args.sources.split(","))]
     weights = {f: float(f in families) for f in _FAMILIES}
     settings = TrainSettings(
-        epochs=args.epochs, repeats={}, goemotions_per_epoch=0, amazon_per_epoch=0, loss_weights=weights
+        epochs=args.epochs,
+        lr_encoder=args.lr_encoder,
+        batch_size=args.batch_size,
+        repeats={},
+        goemotions_per_epoch=0,
+        amazon_per_epoch=0,
+        loss_weights=weights,
     )
     began = time.monotonic()
     model = Tagger.from_encoder(None, TaggerConfig(max_length=settings.max_length))
@@ -70,6 +78,8 @@ def main() -> None:
         "sources": args.sources,
         "families": families,
         "epochs": args.epochs,
+        "lr_encoder": args.lr_encoder,
+        "batch_size": args.batch_size,
         "train_rows": len(rows),
         "minutes": round((time.monotonic() - began) / 60, 1),
         "summary": {k: v for k, v in metrics["summary"].items() if v is not None},

@@ -1,11 +1,13 @@
 """From review text to tags: clean, split, identify the language, tag sentences, aggregate per review; and the
 ``reviewmine analyze`` pipeline that does it for every stored review lacking a result for a model version.
 
-Per review: ``score`` is the mean sentence score (p(positive) - p(negative)), labelled with the thresholds of
-the model's ``review_rule``; a category's polarity is the majority of its mentions' polarities ("mixed" when
-positive and negative mentions tie); the main emotions are the (at most 3) emotions found in most sentences,
-"neutral" only when nothing else is; loyalty signals are those found in any sentence. Star ratings are never
-read here: the gap between stars and text is itself a signal for the reports.
+Per review: ``score`` follows the model's ``review_rule``: ``review_head`` (tanh of half the mean of the
+sentences' review-head contributions, see `review_head`) or, for older models, ``mean_sentence_score`` (the
+mean of p(positive) - p(negative)); it is labelled with the rule's thresholds; a category's polarity is the
+majority of its mentions' polarities ("mixed" when positive and negative mentions tie); the main emotions are
+the (at most 3) emotions found in most sentences, "neutral" only when nothing else is; loyalty signals are
+those found in any sentence. Star ratings are never read here: the gap between stars and text is itself a
+signal for the reports.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import numpy as np
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .language import MODEL_LANGUAGE, review_language
+from .review_head import METHOD as REVIEW_HEAD
+from .review_head import review_score
 from .segment import clean_text, review_text, split_sentences
 
 if TYPE_CHECKING:
@@ -73,7 +77,7 @@ class TaggedBatch:
         if item.status != STATUS_OK or item.stop == item.start:
             return None, None, result
         rows = slice(item.start, item.stop)
-        score = float(self.probs.score[rows].mean())
+        score = _review_score(self.probs, rows, self.review_rule)
         result["categories"] = self._categories(rows)
         result["emotions"] = self._emotions(rows)
         result["ekman"] = [g for g, n in zip(_EKMAN, self.decisions.ekman[rows].sum(0), strict=True) if n]
@@ -140,10 +144,16 @@ def _majority(counts: np.ndarray) -> str:
     return POLARITIES[int(counts.argmax())]
 
 
-def _label(score: float, rule: dict[str, Any]) -> str:
+def _review_score(probs: Probabilities, rows: slice, rule: dict[str, Any]) -> float:
     method = rule.get("method", "mean_sentence_score")
-    if method != "mean_sentence_score":
-        raise InputError(f"unknown review_rule method {method!r}: upgrade reviewmine", where="model config")
+    if method == REVIEW_HEAD:
+        return float(review_score(probs.review[rows].mean()))
+    if method == "mean_sentence_score":
+        return float(probs.score[rows].mean())
+    raise InputError(f"unknown review_rule method {method!r}: upgrade reviewmine", where="model config")
+
+
+def _label(score: float, rule: dict[str, Any]) -> str:
     if score > float(rule.get("positive_above", 0.0)):
         return "positive"
     if score < float(rule.get("negative_below", 0.0)):

@@ -18,6 +18,8 @@ import torch
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .data import Example, Split
 from .model import Tagger, logits_to_probabilities
+from .review_head import METHOD as REVIEW_HEAD
+from .review_head import fit_review_head, review_score
 
 __all__ = ["TARGETS", "evaluate_splits", "predict", "review_scores", "tune_config", "write_artifact"]
 
@@ -68,19 +70,24 @@ def _sentences(text: str) -> list[str]:
     return split_sentences(cleaned) or [cleaned or text]
 
 
-def review_scores(model: Tagger, reviews: Sequence[str]) -> np.ndarray:
-    """Review score = mean over its sentences of p(positive) - p(negative) (what the runtime aggregates)."""
+def review_scores(model: Tagger, reviews: Sequence[str], rule: str | None = None) -> np.ndarray:
+    """Review scores as the runtime computes them with the model's review rule (or ``rule``):
+    ``review_head``: tanh(mean sentence contribution / 2); ``mean_sentence_score``: mean of p(pos) - p(neg)."""
     owners: list[int] = []
     sentences: list[str] = []
     for i, text in enumerate(reviews):
         for sentence in _sentences(text):
             owners.append(i)
             sentences.append(sentence)
-    pol = predict(model, sentences)["polarity"]
-    score = pol[:, POLARITIES.index("positive")] - pol[:, POLARITIES.index("negative")]
-    sums = np.bincount(owners, weights=score, minlength=len(reviews))
+    probs = predict(model, sentences)
+    if (rule or model.config.review_rule.get("method")) == REVIEW_HEAD:
+        values = probs["review"]
+    else:
+        values = probs["polarity"][:, POLARITIES.index("positive")] - probs["polarity"][:, POLARITIES.index("negative")]
+    sums = np.bincount(owners, weights=values, minlength=len(reviews))
     counts = np.bincount(owners, minlength=len(reviews))
-    return sums / np.maximum(counts, 1)
+    mean = sums / np.maximum(counts, 1)
+    return np.asarray(review_score(mean)) if (rule or model.config.review_rule.get("method")) == REVIEW_HEAD else mean
 
 
 def _best_threshold(truth: np.ndarray, prob: np.ndarray) -> float:
@@ -128,6 +135,15 @@ def tune_config(model: Tagger, splits: Split) -> None:
         for j, signal in enumerate(cfg.loyalty):
             cfg.thresholds["loyalty"][signal] = _best_threshold(truth[:, j], loyalty[:, j])
     amazon = splits.get("amazon_tune", [])
+    amazon_train = [r for r in splits.get("train", []) if r.source == "amazon"]
+    if amazon and amazon_train:
+        chosen = fit_review_head(model, amazon_train, amazon)
+        cfg.review_rule = {
+            "method": REVIEW_HEAD,
+            "sentence_contribution": "review_head(mean-pooled sentence vector), a logit",
+            "score": "tanh(mean of the review's sentence contributions / 2), in [-1, 1]",
+            "fitted_on": "amazon train reviews",
+        } | chosen
     if amazon:
         scores = review_scores(model, [r.text for r in amazon])
         positive = np.array([r.polarity == POLARITIES.index("positive") for r in amazon])
@@ -194,11 +210,14 @@ def _eval_amazon(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     texts = [r.text for r in rows]
     positive = np.array([r.polarity == POLARITIES.index("positive") for r in rows])
     threshold = float(model.config.review_rule.get("positive_above", 0.0))
-    sentence_mean = review_scores(model, texts) > threshold
+    by_rule = review_scores(model, texts) > threshold
+    sentence_mean = review_scores(model, texts, rule="mean_sentence_score") > 0.0
     whole = predict(model, texts, batch_size=16, max_length=256)["polarity"]
     whole_pred = whole[:, POLARITIES.index("positive")] > whole[:, POLARITIES.index("negative")]
     return {
         "rows": len(rows),
+        "accuracy_review_rule": round(float((by_rule == positive).mean()), 4),
+        "review_rule": model.config.review_rule.get("method"),
         "accuracy_sentence_mean": round(float((sentence_mean == positive).mean()), 4),
         "accuracy_whole_text_256": round(float((whole_pred == positive).mean()), 4),
         "review_threshold": threshold,
@@ -238,7 +257,7 @@ def evaluate_splits(model: Tagger, splits: Split) -> dict[str, Any]:
         summary["goemotions_ekman_macro_f1"] = go["ekman"]["macro_f1"]
     if splits.get("amazon_report"):
         amazon = metrics["amazon_report"] = _eval_amazon(model, splits["amazon_report"])
-        summary["amazon_review_accuracy"] = amazon["accuracy_sentence_mean"]
+        summary["amazon_review_accuracy"] = amazon["accuracy_review_rule"]
     if splits.get("hand_test"):
         hand = metrics["hand_test"] = _eval_hand(model, splits["hand_test"])
         summary["communication_f1"] = hand["categories"]["per_label"]["communication"]["f1"]

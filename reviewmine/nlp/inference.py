@@ -140,7 +140,8 @@ class Probabilities:
     """Per piece (sentence or cut of a long sentence), in the taxonomy's label order.
 
     ``ekman`` (N, 7): a group's probability is the largest of its members' (GoEmotions' grouping);
-    ``score`` (N,): p(positive) - p(negative), the sentence score in [-1, 1].
+    ``score`` (N,): p(positive) - p(negative), the sentence score in [-1, 1];
+    ``review`` (N,): the piece's contribution (a logit) to its review's score under the ``review_head`` rule.
     """
 
     category: np.ndarray  # (N, 5)
@@ -148,6 +149,7 @@ class Probabilities:
     polarity: np.ndarray  # (N, 3)
     emotion: np.ndarray  # (N, 28)
     loyalty: np.ndarray  # (N, 4)
+    review: np.ndarray  # (N,)
     ekman: np.ndarray = field(init=False)
     score: np.ndarray = field(init=False)
 
@@ -290,6 +292,7 @@ class Predictor:
             "polarity": np.zeros((n, len(POLARITIES)), np.float32),
             "emotion": np.zeros((n, len(EMOTIONS)), np.float32),
             "loyalty": np.zeros((n, len(LOYALTY_SIGNALS)), np.float32),
+            "review": np.zeros(n, np.float32),
         }
         order = sorted(range(n), key=lambda i: len(ids[i]))
         batches = [order[start : start + self.batch_size] for start in range(0, n, self.batch_size)]
@@ -342,6 +345,7 @@ class Predictor:
             polarity=out["polarity"][:, pol],
             emotion=out["emotion"][:, emo],
             loyalty=out["loyalty"][:, loy],
+            review=out["review"],
         )
 
     # -- decisions ----------------------------------------------------------------------------------------
@@ -368,6 +372,7 @@ def _probabilities(logits: dict[str, Any]) -> dict[str, np.ndarray]:
         "polarity": logits["polarity"].float().softmax(-1).cpu().numpy(),
         "emotion": logits["emotion"].float().sigmoid().cpu().numpy(),
         "loyalty": logits["loyalty"].float().sigmoid().cpu().numpy(),
+        "review": logits["review"].float().cpu().numpy(),
     }
 
 

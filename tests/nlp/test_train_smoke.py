@@ -79,6 +79,8 @@ def test_train_tune_save_load(tmp_path: Path) -> None:
     }
     tune_config(model, splits)
     assert model.config.review_rule["tuned_on"] == "amazon_tune"
+    assert model.config.review_rule["method"] == "review_head"  # fitted on the train split's Amazon reviews
+    assert model.config.review_rule["train_reviews"] == 2
     metrics = evaluate_splits(model, splits)
     assert set(metrics["summary"]) >= {"semeval14_category_micro_f1", "goemotions_macro_f1", "communication_f1"}
     model.config.training = {"settings": {}, "data": {}}
@@ -92,6 +94,22 @@ def test_train_tune_save_load(tmp_path: Path) -> None:
     assert loaded.config.thresholds == model.config.thresholds
     batch = model.encode(["The pasta was delicious."])
     model.eval()
+    with torch.no_grad():
+        for key in ("category", "review"):
+            torch.testing.assert_close(loaded(**batch)[key], model(**batch)[key], atol=2e-3, rtol=1e-3)
+
+
+def test_lora_training_saves_a_small_low_rank_artifact(tmp_path: Path) -> None:
+    """With --lora-rank the encoder gets adapters, is a plain encoder again afterwards, and saves as factors."""
+    model = Tagger.from_encoder()
+    settings = TrainSettings(epochs=1, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0, lora_rank=4)
+    train_model(model, _rows(), settings, work_dir=tmp_path / "work", max_steps=2)
+    assert type(model.encoder).__name__ == "BertModel"  # adapters merged and removed
+    model.save(tmp_path / "model")
+    weights = tmp_path / "model" / "model.safetensors"
+    assert weights.stat().st_size < 2_000_000  # heads plus rank-4 factors; a full delta would be ~20 MB
+    loaded = Tagger.load(tmp_path / "model")
+    batch = model.encode(["Our waiter was rude."])
     with torch.no_grad():
         torch.testing.assert_close(loaded(**batch)["category"], model(**batch)["category"], atol=2e-3, rtol=1e-3)
 
