@@ -309,7 +309,8 @@ def train(
     init_from: Path | None = None,
 ) -> dict[str, Any]:
     """The whole run: data -> train -> tune thresholds -> evaluate -> write the artifact folder."""
-    from .evaluate import evaluate_splits, tune_config, write_artifact
+    from .card import write_artifact
+    from .evaluate import evaluate_splits, tune_config
 
     settings = settings or TrainSettings()
     splits: Split

@@ -9,8 +9,9 @@ import torch
 from typer.testing import CliRunner
 
 from reviewmine.cli import app
+from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
-from reviewmine.nlp.evaluate import evaluate_splits, tune_config, write_artifact
+from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import Tagger
 from reviewmine.nlp.train import TrainSettings, collate, multitask_loss, train_model
 

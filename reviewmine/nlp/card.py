@@ -1,0 +1,178 @@
+"""The model folder's files besides the weights: metrics.json and the model card (README.md), regenerated
+from config.json and the metrics of each run so the card never disagrees with the numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .evaluate import TARGETS
+from .model import Tagger
+from .review_head import METHOD as REVIEW_HEAD
+
+__all__ = ["refresh_card", "render_card", "write_artifact"]
+
+
+def write_artifact(model: Tagger, out_dir: Path, metrics: dict[str, Any]) -> None:
+    """config.json + model.safetensors + metrics.json + README.md (the same four files every time)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics["model_version"] = model.config.model_version
+    model.save(out_dir)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(render_card(model.config, metrics), encoding="utf-8")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def refresh_card(model_dir: Path) -> None:
+    """Rewrite a model folder's README.md from its config.json and metrics.json (e.g. after a speed benchmark)."""
+    from .model import TaggerConfig
+
+    cfg = TaggerConfig.from_dict(json.loads((model_dir / "config.json").read_text(encoding="utf-8")))
+    metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+    (model_dir / "README.md").write_text(render_card(cfg, metrics), encoding="utf-8")
+
+
+def _speed_section(speed: dict[str, Any] | None) -> str:
+    if not speed:
+        return "Not measured yet: `benchmarks/bench_nlp_speed.py --card <model folder>` adds it here."
+    lines = [
+        f"Whole tagging stage (cleaning, segmentation, language id, tokenising, encoder + heads, decisions), "
+        f"{speed.get('reviews')} {speed.get('workload')}, on {speed.get('machine')}:",
+        "",
+        "| precision | reviews/s | sentences/s | agreement with fp32 (identical sentence tags) |",
+        "|---|---|---|---|",
+    ]
+    for row in speed.get("stage", []):
+        agree = row.get("agreement", {}).get("sentences_identical")
+        lines.append(
+            f"| {row['precision']}{' (compiled)' if row.get('compile') else ''} | {row['reviews_per_s']} "
+            f"| {row['sentences_per_s']} | {'-' if agree is None else f'{agree:.1%}'} |"
+        )
+    top = speed.get("ceiling")
+    if top:
+        lines += [
+            "",
+            f"Ceiling on this CPU: the workload is {top['gflop']} GFLOP in the encoder ({top['tokens']:,} tokens); at "
+            f"the measured {top['matmul_gflops_per_thread']} GFLOP/s per thread ({top['precision']}) on "
+            f"{top['cores']} cores, nothing else counted, at most {top['reviews_per_s_ceiling']} reviews/s.",
+        ]
+    return "\n".join(lines)
+
+
+def render_card(cfg: Any, metrics: dict[str, Any]) -> str:
+    """The model card's text for a config (TaggerConfig) and the metrics of `evaluate_splits`."""
+    summary = metrics.get("summary", {})
+    rows = "\n".join(f"| {name} | {_fmt(summary.get(name))} | {target:.2f} |" for name, target in TARGETS.items())
+    data = "\n".join(
+        f"| {name} | {rec.get('file')} | {rec.get('rows', '')} | `{str(rec.get('sha256', ''))[:16]}` |"
+        for name, rec in cfg.training.get("data", {}).items()
+    )
+    trained = cfg.training.get("settings", {})
+    settings = json.dumps(trained, indent=2)
+    left_out = ", ".join(trained.get("exclude") or []) or "none"
+    polarity_only = ", ".join(trained.get("polarity_only") or []) or "none"
+    below = [n for n, t in TARGETS.items() if summary.get(n) is not None and summary[n] < t]
+    verdict = (
+        f"Below target: {', '.join(below)} (docs/model.md lists what to try next)." if below else "All targets met."
+    )
+    whole = metrics.get("amazon_report", {}).get("accuracy_whole_text_256")
+    if whole is not None:
+        verdict += f" Amazon with the polarity head on the whole review (256 tokens) instead: {whole:.3f}."
+    if cfg.review_rule.get("method") == REVIEW_HEAD:
+        review = "review score = tanh(mean of the sentences' review-head contributions / 2)"
+    else:
+        review = "review score = mean sentence p(pos) - p(neg)"
+    rank = trained.get("lora_rank") or 0
+    tuning = (
+        f"a rank-{rank} LoRA adapter merged into the encoder layers, stored as fp16 factors"
+        if rank
+        else ("the fine-tuned difference of the encoder layers (fp16)")
+    )
+    return _CARD.format(
+        review=review,
+        tuning=tuning,
+        verdict=verdict,
+        version=cfg.model_version,
+        encoder=cfg.encoder,
+        sha=cfg.encoder_sha256,
+        rows=rows,
+        data=data,
+        settings=settings,
+        rule=json.dumps(cfg.review_rule, indent=2),
+        left_out=left_out,
+        polarity_only=polarity_only,
+        speed=_speed_section(metrics.get("speed")),
+    )
+
+
+_CARD = """# reviewmine-tagger ({version})
+
+Tags English review sentences with reviewmine's taxonomy (../shared/taxonomy.md, `reviewmine.taxonomy`):
+clue categories (5, multi-label) with a polarity per category, sentence polarity, the 28 GoEmotions labels
+(+ Ekman groups) and loyalty signals. One pass of a shared encoder serves every head.
+
+- Encoder: `{encoder}` (all-MiniLM-L6-v2 from the installed package), weights sha256 `{sha}`. This folder stores
+  only {tuning} and the heads (fp32); `Tagger.load` rebuilds the
+  encoder from the package, checks the hash and adds the difference. Nothing is downloaded.
+- Heads: label-wise attention pooling per category (detection logit + 3-way polarity per category); mean
+  pooling for sentence polarity, emotions, loyalty and the review head (a logistic regression on the mean
+  sentence vector, fitted on Amazon train reviews: see the review rule below). Thresholds per label are in
+  config.json (tuned on tune splits only). Ekman group probability = max of its member emotions' probabilities.
+- Language: English only. Regenerated by `reviewmine train`; do not edit by hand (docs/model.md explains).
+
+## Held-out results (not the official test splits, which are not available here)
+
+| metric | measured | target |
+|---|---|---|
+{rows}
+
+{verdict}
+
+Where: SemEval-2014 = fixed-seed 15% carve of the restaurants train file (4 categories; category polarity
+accuracy over gold mentions, `conflict` mentions dropped as in the literature); GoEmotions = half of dev (the
+other half tunes thresholds); Amazon = 1,000 held-out reviews, {review}
+(the runtime's `segment.split_sentences`); communication = hand-labelled `test` rows. Details per label in
+metrics.json.
+
+## Review-level rule (for the runtime aggregation)
+
+```json
+{rule}
+```
+
+## Training data (research datasets with their own terms; not redistributed here)
+
+| name | file | rows | sha256 |
+|---|---|---|---|
+{data}
+
+SemEval-2014 Task 4 and SemEval-2015 Task 12 (research use, SemEval terms), MAMS-ACSA (Apache-2.0 repository),
+Laptop-ACOS (Cai et al. 2021, research data), GoEmotions (Demszky et al. 2020; Google, Apache-2.0 mappings),
+Amazon review polarity (Zhang et al. 2015 subset; Amazon data, research use), and reviewmine's hand-labelled
+examples (training/examples, project licence). Label mapping as in taxonomy.md; `WARRANTY#*` -> place_process,
+`SUPPORT#*` -> people, `*#PRICE(S)` -> price; MAMS `service` and SemEval-2014 `service` sentences about waits
+that name no staff leave people/place_process unknown (docs/model.md). Sources listed above but left out of this
+run: {left_out}; used for polarities only (no category detection): {polarity_only}.
+
+## Speed
+
+{speed}
+
+## Intended use and limits
+
+For aggregate analysis of customer reviews (which clue categories customers mention, how they feel, whether
+they will come back), not for judging individual people or automated decisions about one customer. Trained on
+restaurant, laptop, Reddit and Amazon text: other domains may be weaker; `communication` and loyalty signals rest
+on a small hand-labelled set. Sarcasm, negated comparisons and mixed sentences are common errors. English only:
+other languages give unreliable output and should be filtered by language id first.
+
+## Settings
+
+```json
+{settings}
+```
+"""
