@@ -39,6 +39,11 @@ def train(
     ] = None,
     amazon_per_epoch: Annotated[int | None, typer.Option(help="Amazon reviews per epoch, 0 = all.")] = None,
     lr_encoder: Annotated[float | None, typer.Option(help="Learning rate of the encoder layers.")] = None,
+    lora_rank: Annotated[
+        int | None,
+        typer.Option(help="LoRA adapters of this rank instead of a full fine-tune (small artifact) [default: 0]."),
+    ] = None,
+    lora_alpha: Annotated[float | None, typer.Option(help="LoRA scale numerator (scale = alpha / rank).")] = None,
     exclude: Annotated[
         str | None,
         typer.Option(
@@ -69,6 +74,8 @@ def train(
         reviewmine train --shared ../shared --out models/reviewmine-tagger
 
         reviewmine train --epochs 1 --init-from models/reviewmine-tagger --lr-encoder 3e-5
+
+        reviewmine train --lora-rank 64 --lora-alpha 128 --lr-encoder 5e-4 --epochs 6
     """
     import logging
 
@@ -79,7 +86,8 @@ def train(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     given = {
         "epochs": epochs, "batch_size": batch_size, "goemotions_per_epoch": goemotions_per_epoch,
-        "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder,
+        "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder, "lora_rank": lora_rank,
+        "lora_alpha": lora_alpha,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
         "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
     }  # fmt: skip

@@ -339,6 +339,27 @@ def train(
     return metrics
 
 
+def _pairs(
+    parser: argparse.ArgumentParser,
+    option: str,
+    items: list[str],
+    defaults: dict[str, Any],
+    kind: type,
+    open_keys: bool = False,
+) -> dict[str, Any]:
+    """``KEY=VALUE`` options applied over ``defaults`` (unknown keys are an error unless ``open_keys``)."""
+    out = dict(defaults)
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or (key not in out and not open_keys):
+            parser.error(f"{option}: expected KEY=VALUE with KEY one of {', '.join(out)}, got {item!r}")
+        try:
+            out[key] = kind(value)
+        except ValueError:
+            parser.error(f"{option}: {value!r} is not a number ({item!r})")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m reviewmine.nlp.train``: the same options as ``reviewmine train``."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -360,16 +381,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--loss-weight", action="append", default=[], metavar="FAMILY=W", help="e.g. emotion=10 (repeatable)"
     )
+    parser.add_argument(
+        "--repeat", action="append", default=[], metavar="SOURCE=N", help="rows shown N times an epoch, e.g. hand=5"
+    )
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.__dataclass_fields__ and v is not None}
-    if args.loss_weight:
-        weights = TrainSettings().loss_weights
-        for item in args.loss_weight:
-            family, _, value = item.partition("=")
-            if family not in weights:
-                parser.error(f"--loss-weight: unknown family {family!r} (choose from {', '.join(weights)})")
-            weights[family] = float(value)
-        overrides["loss_weights"] = weights
+    defaults = TrainSettings()
+    overrides["loss_weights"] = _pairs(parser, "--loss-weight", args.loss_weight, defaults.loss_weights, float)
+    overrides["repeats"] = _pairs(parser, "--repeat", args.repeat, defaults.repeats, int, open_keys=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     metrics = train(
         args.shared,
