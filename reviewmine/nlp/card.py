@@ -88,7 +88,7 @@ def render_card(cfg: Any, metrics: dict[str, Any]) -> str:
         review = "review score = mean sentence p(pos) - p(neg)"
     rank = trained.get("lora_rank") or 0
     tuning = (
-        f"a rank-{rank} LoRA adapter merged into the encoder layers, stored as fp16 factors"
+        f"the encoder difference left by a merged rank-{rank} LoRA adapter, as fp16 factors"
         if rank
         else ("the fine-tuned difference of the encoder layers (fp16)")
     )
@@ -116,7 +116,7 @@ clue categories (5, multi-label) with a polarity per category, sentence polarity
 (+ Ekman groups) and loyalty signals. One pass of a shared encoder serves every head.
 
 - Encoder: `{encoder}` (all-MiniLM-L6-v2 from the installed package), weights sha256 `{sha}`. This folder stores
-  only {tuning} and the heads (fp32); `Tagger.load` rebuilds the
+  only {tuning}, plus the heads (fp32); `Tagger.load` rebuilds the
   encoder from the package, checks the hash and adds the difference. Nothing is downloaded.
 - Heads: label-wise attention pooling per category (detection logit + 3-way polarity per category); mean
   pooling for sentence polarity, emotions, loyalty and the review head (a logistic regression on the mean

@@ -63,11 +63,6 @@ def _problems(row: dict[str, Any], result: dict[str, Any]) -> list[str]:
     not (DEFAULT_MODEL_DIR / "config.json").exists(),
     reason=f"the trained default model is not there yet ({DEFAULT_MODEL_DIR}); train it with `reviewmine train`",
 )
-@pytest.mark.xfail(
-    strict=False,
-    reason="reviewmine-tagger-2 mis-tags 2 of 37 golden sentences ('I cancelled my subscription today' gets no "
-    "churn; 'The order number is 4471.' is tagged communication); the model is below some issue-6 targets",
-)
 def test_trained_model_tags_the_golden_set() -> None:
     from reviewmine.nlp import classify_texts
 
