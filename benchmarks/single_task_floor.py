@@ -46,7 +46,9 @@ def main() -> None:
     parser.add_argument("--sources", required=True, help="comma-separated Example.source names to train on")
     parser.add_argument("--families", required=True, help=f"comma-separated loss families: {', '.join(_FAMILIES)}")
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--lr-encoder", type=float, default=TrainSettings.lr_encoder)
+    # Floors are full fine-tunes (as the references are), whatever the multi-task defaults are.
+    parser.add_argument("--lr-encoder", type=float, default=8e-5)
+    parser.add_argument("--lora-rank", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
@@ -60,6 +62,7 @@ def main() -> None:
     settings = TrainSettings(
         epochs=args.epochs,
         lr_encoder=args.lr_encoder,
+        lora_rank=args.lora_rank,
         batch_size=args.batch_size,
         repeats={},
         goemotions_per_epoch=0,
@@ -79,6 +82,7 @@ def main() -> None:
         "families": families,
         "epochs": args.epochs,
         "lr_encoder": args.lr_encoder,
+        "lora_rank": args.lora_rank,
         "batch_size": args.batch_size,
         "train_rows": len(rows),
         "minutes": round((time.monotonic() - began) / 60, 1),

@@ -32,7 +32,7 @@ def train(
     work_dir: Annotated[Path, typer.Option("--work-dir", help="Checkpoints, one per epoch (for --resume).")] = Path(
         "build/train"
     ),
-    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 4].")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 6].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Sentences per step [default: 32].")] = None,
     goemotions_per_epoch: Annotated[
         int | None, typer.Option(help="GoEmotions rows per epoch, 0 = all [default: see TrainSettings].")
@@ -41,7 +41,7 @@ def train(
     lr_encoder: Annotated[float | None, typer.Option(help="Learning rate of the encoder layers.")] = None,
     lora_rank: Annotated[
         int | None,
-        typer.Option(help="LoRA adapters of this rank instead of a full fine-tune (small artifact) [default: 0]."),
+        typer.Option(help="Rank of the LoRA adapters; 0 = full fine-tune (a 22 MB artifact) [default: 64]."),
     ] = None,
     lora_alpha: Annotated[float | None, typer.Option(help="LoRA scale numerator (scale = alpha / rank).")] = None,
     exclude: Annotated[
@@ -67,7 +67,7 @@ def train(
     """Train the sentence tagger on the public datasets + hand-labelled examples, tune its thresholds on
     the tune splits, evaluate on held-out splits and (re)write the model folder.
 
-    CPU only; about 30 minutes on the 2-core dev machine with the defaults. Progress is logged to stderr.
+    CPU only; about 45 minutes on the 2-core dev machine with the defaults. Progress is logged to stderr.
 
     Examples:
 
@@ -75,7 +75,7 @@ def train(
 
         reviewmine train --epochs 1 --init-from models/reviewmine-tagger --lr-encoder 3e-5
 
-        reviewmine train --lora-rank 64 --lora-alpha 128 --lr-encoder 5e-4 --epochs 6
+        reviewmine train --lora-rank 0 --lr-encoder 8e-5 --epochs 4     # full fine-tune
     """
     import logging
 
