@@ -17,7 +17,7 @@ from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLA
 from .data import Example, Split
 from .model import Tagger, logits_to_probabilities
 from .review_head import METHOD as REVIEW_HEAD
-from .review_head import fit_review_head, review_score
+from .review_head import fit_review_head, review_score, review_sentences
 
 __all__ = ["TARGETS", "evaluate_splits", "predict", "review_scores", "tune_config"]
 
@@ -60,32 +60,17 @@ def ekman_probabilities(emotion: np.ndarray) -> np.ndarray:
     return np.stack([emotion[:, [index[m] for m in members]].max(1) for members in EKMAN_GROUPS.values()], 1)
 
 
-def _sentences(text: str) -> list[str]:
-    """The runtime's own cleaning and segmentation, so the validated rule is the one `analyze` applies."""
-    from .segment import clean_text, split_sentences
-
-    cleaned = clean_text(text)
-    return split_sentences(cleaned) or [cleaned or text]
-
-
 def review_scores(model: Tagger, reviews: Sequence[str], rule: str | None = None) -> np.ndarray:
     """Review scores as the runtime computes them with the model's review rule (or ``rule``):
     ``review_head``: tanh(mean sentence contribution / 2); ``mean_sentence_score``: mean of p(pos) - p(neg)."""
-    owners: list[int] = []
-    sentences: list[str] = []
-    for i, text in enumerate(reviews):
-        for sentence in _sentences(text):
-            owners.append(i)
-            sentences.append(sentence)
+    owners, sentences = review_sentences(reviews)
     probs = predict(model, sentences)
-    if (rule or model.config.review_rule.get("method")) == REVIEW_HEAD:
-        values = probs["review"]
-    else:
-        values = probs["polarity"][:, POLARITIES.index("positive")] - probs["polarity"][:, POLARITIES.index("negative")]
+    head = (rule or model.config.review_rule.get("method")) == REVIEW_HEAD
+    pol = probs["polarity"]
+    values = probs["review"] if head else pol[:, POLARITIES.index("positive")] - pol[:, POLARITIES.index("negative")]
     sums = np.bincount(owners, weights=values, minlength=len(reviews))
-    counts = np.bincount(owners, minlength=len(reviews))
-    mean = sums / np.maximum(counts, 1)
-    return np.asarray(review_score(mean)) if (rule or model.config.review_rule.get("method")) == REVIEW_HEAD else mean
+    mean = sums / np.maximum(np.bincount(owners, minlength=len(reviews)), 1)
+    return np.asarray(review_score(mean)) if head else mean
 
 
 def _best_threshold(truth: np.ndarray, prob: np.ndarray) -> float:

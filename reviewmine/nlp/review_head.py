@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # torch stays unimported until a model runs (the runtime impo
     from .data import Example
     from .model import Tagger
 
-__all__ = ["METHOD", "fit_review_head", "review_score", "review_vectors"]
+__all__ = ["METHOD", "fit_review_head", "review_score", "review_sentences", "review_vectors"]
 
 METHOD = "review_head"
 _C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -36,18 +36,25 @@ def review_score(mean_contribution: np.ndarray | float) -> np.ndarray | float:
     return np.tanh(np.asarray(mean_contribution) / 2.0)
 
 
-def review_vectors(model: Tagger, reviews: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Mean sentence vector of each review, sentences as the runtime splits them (bf16 autocast on CPU)."""
-    import torch
-
-    from .evaluate import _sentences
+def review_sentences(reviews: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Every review's sentences, cleaned and split as the runtime does, and the index of the review each is from."""
+    from .segment import clean_text, split_sentences
 
     owners: list[int] = []
     sentences: list[str] = []
     for i, text in enumerate(reviews):
-        for sentence in _sentences(text):
+        cleaned = clean_text(text)
+        for sentence in split_sentences(cleaned) or [cleaned or text]:
             owners.append(i)
             sentences.append(sentence)
+    return np.array(owners, dtype=np.int64), sentences
+
+
+def review_vectors(model: Tagger, reviews: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """Mean sentence vector of each review, sentences as the runtime splits them (bf16 autocast on CPU)."""
+    import torch
+
+    owners, sentences = review_sentences(reviews)
     vectors = np.zeros((len(sentences), model.config.hidden_size), np.float32)
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     model.eval()
@@ -57,7 +64,7 @@ def review_vectors(model: Tagger, reviews: Sequence[str], batch_size: int = 64) 
             _, pooled = model.pooled(**model.encode([sentences[i] for i in chunk]))
             vectors[chunk] = pooled.float().numpy()
     sums = np.zeros((len(reviews), vectors.shape[1]), np.float64)
-    np.add.at(sums, np.array(owners, dtype=np.int64), vectors)
+    np.add.at(sums, owners, vectors)
     counts = np.bincount(owners, minlength=len(reviews))
     return (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
 

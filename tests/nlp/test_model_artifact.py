@@ -69,34 +69,36 @@ def test_only_changed_encoder_weights_are_stored(saved: tuple[Tagger, Path]) -> 
     assert sorted(p.name for p in saved[1].iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]
 
 
+def _save_with_low_rank_change(folder: Path, layer: int, rank: int) -> torch.Tensor:
+    """Save a tagger whose layer's feed-forward input weight got a rank-``rank`` change; returns that weight."""
+    model = Tagger.from_encoder()
+    dense = model.encoder.encoder.layer[layer].intermediate.dense.weight
+    with torch.no_grad():
+        dense.add_(torch.randn(dense.shape[0], rank) @ torch.randn(rank, dense.shape[1]) * 0.01)
+    model.save(folder)
+    return dense.detach()
+
+
 def test_low_rank_delta_is_stored_as_factors(tmp_path: Path) -> None:
     """A rank-2 change to one layer (what a merged LoRA adapter leaves) is saved as two small factors."""
     from safetensors import safe_open
 
-    model = Tagger.from_encoder()
-    dense = model.encoder.encoder.layer[2].intermediate.dense.weight
-    with torch.no_grad():
-        dense.add_(torch.randn(dense.shape[0], 2) @ torch.randn(2, dense.shape[1]) * 0.01)
-    model.save(tmp_path)
+    dense = _save_with_low_rank_change(tmp_path, layer=2, rank=2)
     with safe_open(str(tmp_path / WEIGHTS_FILE), "pt") as fh:
         up = fh.get_tensor("encoder.encoder.layer.2.intermediate.dense.weight.delta_up")
         down = fh.get_tensor("encoder.encoder.layer.2.intermediate.dense.weight.delta_down")
         assert "encoder.encoder.layer.2.intermediate.dense.weight" not in list(fh.keys())
     assert up.shape == (dense.shape[0], 2) and down.shape == (2, dense.shape[1])
     loaded = Tagger.load(tmp_path).encoder.encoder.layer[2].intermediate.dense.weight
-    torch.testing.assert_close(loaded, dense.detach(), atol=1e-4, rtol=0)
+    torch.testing.assert_close(loaded, dense, atol=1e-4, rtol=0)
 
 
 def test_a_missing_factor_is_an_input_error(tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
 
-    model = Tagger.from_encoder()
-    dense = model.encoder.encoder.layer[0].output.dense.weight
-    with torch.no_grad():
-        dense.add_(torch.randn(dense.shape[0], 1) @ torch.randn(1, dense.shape[1]) * 0.01)
-    model.save(tmp_path)
+    _save_with_low_rank_change(tmp_path, layer=0, rank=1)
     stored = load_file(str(tmp_path / WEIGHTS_FILE))
-    del stored["encoder.encoder.layer.0.output.dense.weight.delta_down"]
+    del stored["encoder.encoder.layer.0.intermediate.dense.weight.delta_down"]
     save_file(stored, str(tmp_path / WEIGHTS_FILE))
     with pytest.raises(InputError, match="delta_down is missing"):
         Tagger.load(tmp_path)

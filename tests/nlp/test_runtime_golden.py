@@ -72,3 +72,23 @@ def test_trained_model_tags_the_golden_set() -> None:
         f"{row['text']!r}: {'; '.join(p)}" for row, res in zip(rows, results, strict=True) if (p := _problems(row, res))
     ]
     assert not failures, f"{len(failures)} of {len(rows)} golden sentences mis-tagged:\n" + "\n".join(failures)
+
+
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "config.json").exists(), reason="the trained default model is not there")
+def test_runtime_review_score_is_the_evaluated_rule() -> None:
+    """`classify_texts` scores a review exactly as `reviewmine eval` measured it (the model's review rule)."""
+    import numpy as np
+
+    from reviewmine.nlp import classify_texts
+    from reviewmine.nlp.evaluate import review_scores
+    from reviewmine.nlp.model import Tagger
+
+    reviews = [
+        "Broke after two days. The seller never answered my emails.",
+        "Lovely staff and the food came quickly. Would come back!",
+        "It works. Nothing special, but the price was fair.",
+    ]
+    runtime = [r["score"] for r in classify_texts(reviews, model=DEFAULT_MODEL_DIR, precision="fp32")]
+    evaluated = review_scores(Tagger.load(DEFAULT_MODEL_DIR).eval(), reviews)
+    np.testing.assert_allclose(runtime, evaluated, atol=0.02)  # evaluation runs in bf16, the runtime here in fp32
+    assert runtime[0] < 0 < runtime[1]
