@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from .review_head import METHOD as REVIEW_HEAD
 
 __all__ = [
     "CONFIG_FILE",
@@ -221,7 +222,7 @@ class Tagger(nn.Module):
                 state[name] = state[name] + tensor.to(state[name].dtype)
             else:
                 state[name] = tensor.to(state[name].dtype)
-        optional = () if config.review_rule.get("method") == "review_head" else ("review_head.",)
+        optional = () if config.review_rule.get("method") == REVIEW_HEAD else ("review_head.",)
         missing = [
             n for n in state if not n.startswith((_ENCODER_PREFIX, *optional)) and n not in stored
         ]  # a model saved before the review head existed uses the mean-sentence rule and needs none
