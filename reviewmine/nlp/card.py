@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluate import TARGETS
-from .model import Tagger
+from .model import Tagger, TaggerConfig
 from .review_head import METHOD as REVIEW_HEAD
 
 __all__ = ["refresh_card", "render_card", "write_artifact"]
@@ -29,8 +29,6 @@ def _fmt(value: float | None) -> str:
 
 def refresh_card(model_dir: Path) -> None:
     """Rewrite a model folder's README.md from its config.json and metrics.json (e.g. after a speed benchmark)."""
-    from .model import TaggerConfig
-
     cfg = TaggerConfig.from_dict(json.loads((model_dir / "config.json").read_text(encoding="utf-8")))
     metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
     (model_dir / "README.md").write_text(render_card(cfg, metrics), encoding="utf-8")
@@ -63,7 +61,7 @@ def _speed_section(speed: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def render_card(cfg: Any, metrics: dict[str, Any]) -> str:
+def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     """The model card's text for a config (TaggerConfig) and the metrics of `evaluate_splits`."""
     summary = metrics.get("summary", {})
     rows = "\n".join(f"| {name} | {_fmt(summary.get(name))} | {target:.2f} |" for name, target in TARGETS.items())
@@ -90,7 +88,7 @@ def render_card(cfg: Any, metrics: dict[str, Any]) -> str:
     tuning = (
         f"the encoder difference left by a merged rank-{rank} LoRA adapter, as fp16 factors"
         if rank
-        else ("the fine-tuned difference of the encoder layers (fp16)")
+        else "the fine-tuned difference of the encoder layers (fp16)"
     )
     return _CARD.format(
         review=review,

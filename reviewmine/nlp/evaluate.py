@@ -60,17 +60,27 @@ def ekman_probabilities(emotion: np.ndarray) -> np.ndarray:
     return np.stack([emotion[:, [index[m] for m in members]].max(1) for members in EKMAN_GROUPS.values()], 1)
 
 
-def review_scores(model: Tagger, reviews: Sequence[str], rule: str | None = None) -> np.ndarray:
-    """Review scores as the runtime computes them with the model's review rule (or ``rule``):
-    ``review_head``: tanh(mean sentence contribution / 2); ``mean_sentence_score``: mean of p(pos) - p(neg)."""
+def review_scores(model: Tagger, reviews: Sequence[str]) -> np.ndarray:
+    """Review scores as the runtime computes them with the model's review rule: ``review_head``: tanh(mean sentence
+    contribution / 2); ``mean_sentence_score``: mean of p(pos) - p(neg)."""
+    by_rule, _ = _review_scores_both(model, reviews)
+    return by_rule
+
+
+def _review_scores_both(model: Tagger, reviews: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(scores by the model's rule, mean sentence scores) from one pass over the reviews' sentences."""
     owners, sentences = review_sentences(reviews)
     probs = predict(model, sentences)
-    head = (rule or model.config.review_rule.get("method")) == REVIEW_HEAD
+    counts = np.maximum(np.bincount(owners, minlength=len(reviews)), 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owners, weights=values, minlength=len(reviews)) / counts
+
     pol = probs["polarity"]
-    values = probs["review"] if head else pol[:, POLARITIES.index("positive")] - pol[:, POLARITIES.index("negative")]
-    sums = np.bincount(owners, weights=values, minlength=len(reviews))
-    mean = sums / np.maximum(np.bincount(owners, minlength=len(reviews)), 1)
-    return np.asarray(review_score(mean)) if head else mean
+    sentence_mean = mean(pol[:, POLARITIES.index("positive")] - pol[:, POLARITIES.index("negative")])
+    if model.config.review_rule.get("method") == REVIEW_HEAD:
+        return np.asarray(review_score(mean(probs["review"]))), sentence_mean
+    return sentence_mean, sentence_mean
 
 
 def _best_threshold(truth: np.ndarray, prob: np.ndarray) -> float:
@@ -193,8 +203,8 @@ def _eval_amazon(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     texts = [r.text for r in rows]
     positive = np.array([r.polarity == POLARITIES.index("positive") for r in rows])
     threshold = float(model.config.review_rule.get("positive_above", 0.0))
-    by_rule = review_scores(model, texts) > threshold
-    sentence_mean = review_scores(model, texts, rule="mean_sentence_score") > 0.0
+    scores, sentence_scores = _review_scores_both(model, texts)
+    by_rule, sentence_mean = scores > threshold, sentence_scores > 0.0
     whole = predict(model, texts, batch_size=16, max_length=256)["polarity"]
     whole_pred = whole[:, POLARITIES.index("positive")] > whole[:, POLARITIES.index("negative")]
     return {
