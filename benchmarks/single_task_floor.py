@@ -30,12 +30,13 @@ from reviewmine.nlp.evaluate import evaluate_splits, tune_config  # noqa: E402
 from reviewmine.nlp.model import Tagger, TaggerConfig  # noqa: E402
 from reviewmine.nlp.train import TrainSettings, train_model  # noqa: E402
 
-_FAMILIES = ("category", "category_polarity", "polarity", "emotion", "loyalty")
+_FAMILIES = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
 _REPORT = {  # the splits each family is tuned and measured on
     "category": ("semeval14_tune", "semeval14_dev", "hand_tune", "hand_test"),
     "category_polarity": ("semeval14_tune", "semeval14_dev"),
     "polarity": ("amazon_tune", "amazon_report"),
     "emotion": ("goemotions_tune", "goemotions_report"),
+    "ekman": ("goemotions_tune", "goemotions_report"),
     "loyalty": ("hand_tune", "hand_test"),
 }
 
@@ -50,6 +51,9 @@ def main() -> None:
     parser.add_argument("--lr-encoder", type=float, default=8e-5)
     parser.add_argument("--lora-rank", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
+    parser.add_argument(
+        "--category-pooling", default=TrainSettings.category_pooling, choices=("label_attention", "mean")
+    )
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
     families = [f for f in args.families.split(",") if f]
@@ -64,13 +68,15 @@ def main() -> None:
         lr_encoder=args.lr_encoder,
         lora_rank=args.lora_rank,
         batch_size=args.batch_size,
+        category_pooling=args.category_pooling,
         repeats={},
         goemotions_per_epoch=0,
         amazon_per_epoch=0,
         loss_weights=weights,
     )
     began = time.monotonic()
-    model = Tagger.from_encoder(None, TaggerConfig(max_length=settings.max_length))
+    config = TaggerConfig(max_length=settings.max_length, category_pooling=settings.category_pooling)
+    model = Tagger.from_encoder(None, config)
     train_model(model, rows, settings)
     keep = {name for f in families for name in _REPORT[f]}
     chosen = {name: part for name, part in splits.items() if name in keep}
@@ -84,6 +90,7 @@ def main() -> None:
         "lr_encoder": args.lr_encoder,
         "lora_rank": args.lora_rank,
         "batch_size": args.batch_size,
+        "category_pooling": args.category_pooling,
         "train_rows": len(rows),
         "minutes": round((time.monotonic() - began) / 60, 1),
         "summary": {k: v for k, v in metrics["summary"].items() if v is not None},

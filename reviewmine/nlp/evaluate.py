@@ -15,7 +15,7 @@ import torch
 
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .data import Example, Split
-from .model import Tagger, logits_to_probabilities
+from .model import EKMAN_HEAD, Tagger, logits_to_probabilities
 from .review_head import METHOD as REVIEW_HEAD
 from .review_head import fit_review_head, review_score, review_sentences
 
@@ -55,9 +55,15 @@ def predict(
 
 
 def ekman_probabilities(emotion: np.ndarray) -> np.ndarray:
-    """Group probability = the highest probability among its member emotions (config.ekman_rule)."""
+    """Group probability = the highest probability among its member emotions (also: group labels from emotion
+    labels)."""
     index = {e: i for i, e in enumerate(EMOTIONS)}
     return np.stack([emotion[:, [index[m] for m in members]].max(1) for members in EKMAN_GROUPS.values()], 1)
+
+
+def _ekman(model: Tagger, probs: dict[str, np.ndarray]) -> np.ndarray:
+    """Ekman group probabilities by the model's ``ekman_rule``."""
+    return probs["ekman"] if model.config.ekman_rule == EKMAN_HEAD else ekman_probabilities(probs["emotion"])
 
 
 def review_scores(model: Tagger, reviews: Sequence[str]) -> np.ndarray:
@@ -114,11 +120,11 @@ def tune_config(model: Tagger, splits: Split) -> None:
                 cfg.thresholds["category"][category] = _best_threshold(truth[known, j], probs[known, j])
     emo_rows = [r for r in splits.get("goemotions_tune", []) + splits.get("hand_tune", []) if r.emotion]
     if emo_rows:
-        emotion = predict(model, [r.text for r in emo_rows])["emotion"]
-        truth = _stack(emo_rows, "emotion")
+        probs = predict(model, [r.text for r in emo_rows])
+        emotion, truth = probs["emotion"], _stack(emo_rows, "emotion")
         for j, label in enumerate(cfg.emotions):
             cfg.thresholds["emotion"][label] = _best_threshold(truth[:, j], emotion[:, j])
-        ekman_prob, ekman_truth = ekman_probabilities(emotion), ekman_probabilities(truth)
+        ekman_prob, ekman_truth = _ekman(model, probs), ekman_probabilities(truth)
         for j, group in enumerate(EKMAN_GROUPS):
             cfg.thresholds["ekman"][group] = _best_threshold(ekman_truth[:, j], ekman_prob[:, j])
     loy_rows = [r for r in splits.get("hand_tune", []) if r.loyalty is not None]
@@ -192,10 +198,10 @@ def _eval_semeval(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
 
 
 def _eval_goemotions(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
-    emotion = predict(model, [r.text for r in rows])["emotion"]
+    probs = predict(model, [r.text for r in rows])
     truth = _stack(rows, "emotion")
-    fine = _prf(truth, emotion >= _thresholds(model, "emotion"), EMOTIONS)
-    ekman = _prf(ekman_probabilities(truth), ekman_probabilities(emotion) >= _thresholds(model, "ekman"), EKMAN_GROUPS)
+    fine = _prf(truth, probs["emotion"] >= _thresholds(model, "emotion"), EMOTIONS)
+    ekman = _prf(ekman_probabilities(truth), _ekman(model, probs) >= _thresholds(model, "ekman"), EKMAN_GROUPS)
     return {"rows": len(rows), "emotions": fine, "ekman": ekman}
 
 

@@ -139,7 +139,7 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
 class Probabilities:
     """Per piece (sentence or cut of a long sentence), in the taxonomy's label order.
 
-    ``ekman`` (N, 7): a group's probability is the largest of its members' (GoEmotions' grouping);
+    ``ekman`` (N, 7): from the model's Ekman head, or (older models) the largest of the group's members';
     ``score`` (N,): p(positive) - p(negative), the sentence score in [-1, 1];
     ``review`` (N,): the piece's contribution (a logit) to its review's score under the ``review_head`` rule.
     """
@@ -150,15 +150,17 @@ class Probabilities:
     emotion: np.ndarray  # (N, 28)
     loyalty: np.ndarray  # (N, 4)
     review: np.ndarray  # (N,)
-    ekman: np.ndarray = field(init=False)
+    ekman: np.ndarray | None = None  # (N, 7); None: derived from the emotions
     score: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        index = {e: i for i, e in enumerate(EMOTIONS)}
-        groups = [
-            self.emotion[:, [index[m] for m in members]].max(axis=1, initial=0.0) for members in EKMAN_GROUPS.values()
-        ]
-        self.ekman = np.stack(groups, axis=1)
+        if self.ekman is None:
+            index = {e: i for i, e in enumerate(EMOTIONS)}
+            groups = [
+                self.emotion[:, [index[m] for m in members]].max(axis=1, initial=0.0)
+                for members in EKMAN_GROUPS.values()
+            ]
+            self.ekman = np.stack(groups, axis=1)
         self.score = self.polarity[:, POLARITIES.index("positive")] - self.polarity[:, POLARITIES.index("negative")]
 
 
@@ -202,6 +204,7 @@ class Predictor:
         self.max_length = int(tagger.config.max_length)
         self.model_version = tagger.config.model_version
         self._order = _label_order(tagger.config)
+        self._ekman_head = tagger.config.ekman_rule == "ekman_head"
         self._thresholds = {
             family: np.array([tagger.config.thresholds.get(family, {}).get(label, 0.5) for label in labels], np.float32)
             for family, labels in (
@@ -293,6 +296,7 @@ class Predictor:
             "emotion": np.zeros((n, len(EMOTIONS)), np.float32),
             "loyalty": np.zeros((n, len(LOYALTY_SIGNALS)), np.float32),
             "review": np.zeros(n, np.float32),
+            "ekman": np.zeros((n, len(EKMAN_GROUPS)), np.float32),
         }
         order = sorted(range(n), key=lambda i: len(ids[i]))
         batches = [order[start : start + self.batch_size] for start in range(0, n, self.batch_size)]
@@ -346,6 +350,7 @@ class Predictor:
             emotion=out["emotion"][:, emo],
             loyalty=out["loyalty"][:, loy],
             review=out["review"],
+            ekman=out["ekman"] if self._ekman_head else None,
         )
 
     # -- decisions ----------------------------------------------------------------------------------------
@@ -373,6 +378,7 @@ def _probabilities(logits: dict[str, Any]) -> dict[str, np.ndarray]:
         "emotion": logits["emotion"].float().sigmoid().cpu().numpy(),
         "loyalty": logits["loyalty"].float().sigmoid().cpu().numpy(),
         "review": logits["review"].float().cpu().numpy(),
+        "ekman": logits["ekman"].float().sigmoid().cpu().numpy(),
     }
 
 

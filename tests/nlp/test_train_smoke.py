@@ -13,7 +13,8 @@ from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import Tagger
-from reviewmine.nlp.train import TrainSettings, collate, multitask_loss, train_model
+from reviewmine.nlp.train import TrainSettings, collate, ekman_labels, multitask_loss, train_model
+from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
 
 def _absa(text: str, categories: list[int], polarities: list[int], polarity: int) -> Example:
@@ -47,12 +48,25 @@ def test_loss_only_covers_labelled_tasks() -> None:
         "polarity": torch.zeros(1, 3, requires_grad=True),
         "emotion": torch.zeros(1, 28, requires_grad=True),
         "loyalty": torch.zeros(1, 4, requires_grad=True),
+        "ekman": torch.zeros(1, 7, requires_grad=True),
     }
     loss, parts = multitask_loss(logits, labels, {})
-    assert set(parts) == {"emotion"}
+    assert set(parts) == {"emotion", "ekman"}  # the Ekman groups come from the same emotion labels
     loss.backward()
     assert logits["category"].grad is None  # no category labels: no gradient reaches that head
     assert logits["emotion"].grad is not None
+
+
+def test_ekman_labels_follow_the_member_emotions() -> None:
+    emotion = torch.full((3, 28), 0)
+    emotion[0, EMOTIONS.index("annoyance")] = 1  # anger group
+    emotion[1, EMOTIONS.index("neutral")] = 1
+    emotion[2] = UNKNOWN
+    groups = list(EKMAN_GROUPS)
+    labels = ekman_labels(emotion)
+    assert labels[0].tolist() == [int(g == "anger") for g in groups]
+    assert labels[1].tolist() == [int(g == "neutral") for g in groups]
+    assert (labels[2] == UNKNOWN).all()
 
 
 def test_train_tune_save_load(tmp_path: Path) -> None:
