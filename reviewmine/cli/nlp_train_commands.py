@@ -44,6 +44,10 @@ def train(
         typer.Option(help="Rank of the LoRA adapters; 0 = full fine-tune (a 22 MB artifact) [default: 64]."),
     ] = None,
     lora_alpha: Annotated[float | None, typer.Option(help="LoRA scale numerator (scale = alpha / rank).")] = None,
+    encoder_layers: Annotated[
+        int | None,
+        typer.Option(help="Keep only the encoder's bottom N layers (faster: about N/6 of the work); 0 = all."),
+    ] = None,
     exclude: Annotated[
         str | None,
         typer.Option(
@@ -87,7 +91,7 @@ def train(
     given = {
         "epochs": epochs, "batch_size": batch_size, "goemotions_per_epoch": goemotions_per_epoch,
         "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder, "lora_rank": lora_rank,
-        "lora_alpha": lora_alpha,
+        "lora_alpha": lora_alpha, "encoder_layers": encoder_layers,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
         "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
     }  # fmt: skip
