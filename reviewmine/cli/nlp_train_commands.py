@@ -115,7 +115,9 @@ def evaluate(
     shared: SharedOption = Path("../shared"),
     examples: ExamplesOption = Path("training/examples"),
     encoder: EncoderOption = None,
-    write: Annotated[bool, typer.Option("--write", help="Also rewrite the model's metrics.json.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Also rewrite the model's metrics.json and model card.")
+    ] = False,
     threads: Annotated[int, typer.Option(help="CPU threads (1 is fastest on a busy machine).")] = 1,
     as_json: JsonOption = False,
 ) -> None:
@@ -142,8 +144,13 @@ def evaluate(
     tagger = Tagger.load(model, encoder_path=encoder)
     splits, _ = build_splits(shared, examples)
     metrics = evaluate_splits(tagger, splits)
-    if write:
-        (model / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if write:  # keeps what evaluation does not measure (speed, model_version) and regenerates the card
+        from ..nlp.card import refresh_card
+
+        file = model / "metrics.json"
+        kept = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+        file.write_text(json.dumps(kept | metrics, indent=2) + "\n", encoding="utf-8")
+        refresh_card(model)
     _print_summary(metrics, as_json)
 
 

@@ -11,16 +11,21 @@ from .evaluate import TARGETS
 from .model import EKMAN_HEAD, Tagger, TaggerConfig
 from .review_head import METHOD as REVIEW_HEAD
 
-__all__ = ["refresh_card", "render_card", "write_artifact"]
+__all__ = ["refresh_card", "render_card", "write_artifact", "write_metrics"]
 
 
 def write_artifact(model: Tagger, out_dir: Path, metrics: dict[str, Any]) -> None:
     """config.json + model.safetensors + metrics.json + README.md (the same four files every time)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics["model_version"] = model.config.model_version
     model.save(out_dir)
+    write_metrics(out_dir, model.config, metrics)
+
+
+def write_metrics(out_dir: Path, config: TaggerConfig, metrics: dict[str, Any]) -> None:
+    """metrics.json + README.md of a saved model."""
+    metrics["model_version"] = config.model_version
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.md").write_text(render_card(model.config, metrics), encoding="utf-8")
+    (out_dir / "README.md").write_text(render_card(config, metrics), encoding="utf-8")
 
 
 def _fmt(value: float | None) -> str:

@@ -331,7 +331,7 @@ def train(
     init_from: Path | None = None,
 ) -> dict[str, Any]:
     """The whole run: data -> train -> tune thresholds -> evaluate -> write the artifact folder."""
-    from .card import write_artifact
+    from .card import write_metrics
     from .evaluate import evaluate_splits, tune_config
 
     settings = settings or TrainSettings()
@@ -352,7 +352,6 @@ def train(
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
     history = train_model(model, train_rows, settings, work_dir=work_dir, resume=resume)
     tune_config(model, splits)
-    metrics = evaluate_splits(model, splits)
     model.config.model_version = model_version or f"reviewmine-tagger-{time.strftime('%Y%m%d')}"
     model.config.training = {
         "settings": asdict(settings),
@@ -362,7 +361,12 @@ def train(
         "initialised_from": str(init_from) if init_from is not None else None,
         "earlier_training": earlier,
     }
-    write_artifact(model, out_dir, metrics)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(out_dir)
+    # Measured on the weights as stored (int8 encoder factors, fp16 heads), not the in-memory fp32 ones.
+    shipped = Tagger.load(out_dir, encoder_path=encoder_path)
+    metrics = evaluate_splits(shipped, splits)
+    write_metrics(out_dir, shipped.config, metrics)
     return metrics
 
 
