@@ -12,7 +12,7 @@ from reviewmine.cli import app
 from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
-from reviewmine.nlp.model import Tagger
+from reviewmine.nlp.model import EKMAN_HEAD, Tagger
 from reviewmine.nlp.train import TrainSettings, collate, ekman_labels, multitask_loss, train_model
 from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
@@ -133,3 +133,17 @@ def test_cli_reports_missing_data(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "--shared", str(tmp_path), "--model", str(tmp_path)])
     assert result.exit_code == 1
     assert "error:" in result.output and "data/" in result.output
+
+
+def test_an_ekman_loss_weight_trains_and_saves_an_ekman_head(tmp_path: Path) -> None:
+    model = Tagger.from_encoder()
+    weights = TrainSettings().loss_weights | {"ekman": 10.0}
+    settings = TrainSettings(epochs=1, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0, loss_weights=weights)
+    before = model.ekman_head.weight.detach().clone()
+    train_model(model, _rows(), settings, max_steps=2)
+    assert model.config.ekman_rule == EKMAN_HEAD
+    assert not torch.equal(model.ekman_head.weight, before)  # the GoEmotions rows reached it
+    model.save(tmp_path)
+    loaded = Tagger.load(tmp_path)
+    assert loaded.config.ekman_rule == EKMAN_HEAD
+    torch.testing.assert_close(loaded.ekman_head.weight, model.ekman_head.weight, atol=1e-3, rtol=1e-2)  # fp16
