@@ -55,8 +55,8 @@ def predict(
 
 
 def ekman_probabilities(emotion: np.ndarray) -> np.ndarray:
-    """Group probability = the highest probability among its member emotions (also: group labels from emotion
-    labels)."""
+    """Per Ekman group, the highest value among its member emotions' columns: group probabilities under the
+    older rule, and group labels from emotion labels."""
     index = {e: i for i, e in enumerate(EMOTIONS)}
     return np.stack([emotion[:, [index[m] for m in members]].max(1) for members in EKMAN_GROUPS.values()], 1)
 

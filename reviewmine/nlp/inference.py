@@ -190,6 +190,8 @@ class Predictor:
     ) -> None:
         import torch
 
+        from .model import EKMAN_HEAD
+
         self.device = _resolve_device(device)
         self.precision = resolve_precision(precision, self.device)
         if batch_size < 1:
@@ -204,7 +206,7 @@ class Predictor:
         self.max_length = int(tagger.config.max_length)
         self.model_version = tagger.config.model_version
         self._order = _label_order(tagger.config)
-        self._ekman_head = tagger.config.ekman_rule == "ekman_head"
+        self._ekman_head = tagger.config.ekman_rule == EKMAN_HEAD
         self._thresholds = {
             family: np.array([tagger.config.thresholds.get(family, {}).get(label, 0.5) for label in labels], np.float32)
             for family, labels in (

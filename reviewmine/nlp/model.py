@@ -29,6 +29,7 @@ from .review_head import METHOD as REVIEW_HEAD
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_ENCODER",
+    "EKMAN_FROM_MEMBERS",
     "EKMAN_HEAD",
     "WEIGHTS_FILE",
     "Tagger",
@@ -45,7 +46,8 @@ _ENCODER_PREFIX = "encoder."
 _UP, _DOWN, _SCALE = ".delta_up", ".delta_down", "_scale"
 _FORMAT_VERSION = 1
 _CATEGORY_POOLINGS = ("label_attention", "mean")
-EKMAN_HEAD = "ekman_head"
+EKMAN_HEAD = "ekman_head"  # ekman_rule: a head trained on the group labels
+EKMAN_FROM_MEMBERS = "max_member_probability"  # ekman_rule: the highest probability among the group's members
 
 
 def default_encoder_path() -> Path:
@@ -100,7 +102,7 @@ class TaggerConfig:
     thresholds: dict[str, dict[str, float]] = field(default_factory=_default_thresholds)
     # How Ekman group probabilities are made: "max_member_probability" (the largest of the group's member
     # emotions) or "ekman_head" (a head trained on the group labels, as Demszky et al. trained their Ekman model).
-    ekman_rule: str = "max_member_probability"
+    ekman_rule: str = EKMAN_FROM_MEMBERS
     # How the runtime turns sentence polarity into a review score and label (validated on Amazon reviews).
     review_rule: dict[str, Any] = field(default_factory=_default_review_rule)
     encoder: str = DEFAULT_ENCODER

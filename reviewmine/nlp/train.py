@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from ..taxonomy import EKMAN_GROUPS, EMOTIONS
 from .data import UNKNOWN, Example, Split, build_splits
-from .model import EKMAN_HEAD, Tagger, TaggerConfig
+from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig
 
 __all__ = ["TrainSettings", "collate", "main", "train", "train_model"]
 
@@ -116,8 +116,6 @@ _MEMBERS = [[EMOTIONS.index(m) for m in members] for members in EKMAN_GROUPS.val
 
 def ekman_labels(emotion: Tensor) -> Tensor:
     """Ekman group labels (B, 7) from emotion labels (B, 28): 1 when any member is, UNKNOWN where emotions are."""
-    if emotion.shape[-1] != len(EMOTIONS):
-        return torch.full((emotion.shape[0], len(_MEMBERS)), UNKNOWN, dtype=emotion.dtype)
     return torch.stack([emotion[:, members].max(dim=1).values for members in _MEMBERS], dim=1)
 
 
@@ -210,7 +208,7 @@ def train_model(
     """Train in place; returns a log of per-epoch losses. Checkpoints each epoch under ``work_dir``."""
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
-    model.config.ekman_rule = EKMAN_HEAD if settings.loss_weights.get("ekman", 0) > 0 else "max_member_probability"
+    model.config.ekman_rule = EKMAN_HEAD if settings.loss_weights.get("ekman", 0) > 0 else EKMAN_FROM_MEMBERS
     if settings.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
             p.requires_grad = False
