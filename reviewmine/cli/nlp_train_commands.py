@@ -58,6 +58,14 @@ def train(
         str | None,
         typer.Option(help="Comma-separated sources trained for polarities only, not category detection."),
     ] = None,
+    loss_weight: Annotated[
+        list[str] | None,
+        typer.Option("--loss-weight", metavar="FAMILY=W", help="A loss family's weight, e.g. ekman=3 (repeatable)."),
+    ] = None,
+    repeat: Annotated[
+        list[str] | None,
+        typer.Option("--repeat", metavar="SOURCE=N", help="Show a source's rows N times an epoch, e.g. hand=5."),
+    ] = None,
     model_version: Annotated[
         str | None, typer.Option("--model-version", help="Version string stored with every analysis.")
     ] = None,
@@ -80,12 +88,17 @@ def train(
         reviewmine train --epochs 1 --init-from models/reviewmine-tagger --lr-encoder 3e-5
 
         reviewmine train --lora-rank 0 --lr-encoder 8e-5 --epochs 4     # full fine-tune
+
+        reviewmine train --encoder-layers 4 --repeat hand=5 --loss-weight ekman=3   # faster 4-layer model
     """
     import logging
 
-    from ..nlp.train import TrainSettings
+    from ..nlp.train import TrainSettings, key_values
     from ..nlp.train import train as run_training
 
+    defaults = TrainSettings()
+    weights = key_values("--loss-weight", loss_weight or [], defaults.loss_weights, float)
+    repeats = key_values("--repeat", repeat or [], defaults.repeats, int, open_keys=True)
     _check_shared(shared)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     given = {
@@ -94,6 +107,7 @@ def train(
         "lora_alpha": lora_alpha, "encoder_layers": encoder_layers,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
         "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
+        "loss_weights": weights, "repeats": repeats,
     }  # fmt: skip
     settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(

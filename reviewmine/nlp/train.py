@@ -22,11 +22,12 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from ..errors import InputError
 from ..taxonomy import EKMAN_GROUPS, EMOTIONS
 from .data import UNKNOWN, Example, Split, build_splits
 from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig
 
-__all__ = ["TrainSettings", "collate", "main", "train", "train_model"]
+__all__ = ["TrainSettings", "collate", "key_values", "main", "train", "train_model"]
 
 log = logging.getLogger("reviewmine.train")
 _CHECKPOINT = "checkpoint.pt"
@@ -369,24 +370,20 @@ def train(
     return metrics
 
 
-def _pairs(
-    parser: argparse.ArgumentParser,
-    option: str,
-    items: list[str],
-    defaults: dict[str, Any],
-    kind: type,
-    open_keys: bool = False,
+def key_values(
+    option: str, items: Sequence[str], defaults: dict[str, Any], kind: type, open_keys: bool = False
 ) -> dict[str, Any]:
-    """``KEY=VALUE`` options applied over ``defaults`` (unknown keys are an error unless ``open_keys``)."""
+    """``KEY=VALUE`` options (``--loss-weight emotion=10``) applied over ``defaults``; unknown keys are an error
+    unless ``open_keys``."""
     out = dict(defaults)
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or (key not in out and not open_keys):
-            parser.error(f"{option}: expected KEY=VALUE with KEY one of {', '.join(out)}, got {item!r}")
+            raise InputError(f"expected KEY=VALUE with KEY one of {', '.join(out)}, got {item!r}", where=option)
         try:
             out[key] = kind(value)
         except ValueError:
-            parser.error(f"{option}: {value!r} is not a number ({item!r})")
+            raise InputError(f"{value!r} is not a number ({item!r})", where=option) from None
     return out
 
 
@@ -417,8 +414,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.__dataclass_fields__ and v is not None}
     defaults = TrainSettings()
-    overrides["loss_weights"] = _pairs(parser, "--loss-weight", args.loss_weight, defaults.loss_weights, float)
-    overrides["repeats"] = _pairs(parser, "--repeat", args.repeat, defaults.repeats, int, open_keys=True)
+    try:
+        overrides["loss_weights"] = key_values("--loss-weight", args.loss_weight, defaults.loss_weights, float)
+        overrides["repeats"] = key_values("--repeat", args.repeat, defaults.repeats, int, open_keys=True)
+    except InputError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     metrics = train(
         args.shared,

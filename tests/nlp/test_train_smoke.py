@@ -13,7 +13,7 @@ from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import EKMAN_HEAD, Tagger
-from reviewmine.nlp.train import TrainSettings, collate, ekman_labels, multitask_loss, train_model
+from reviewmine.nlp.train import TrainSettings, collate, ekman_labels, key_values, multitask_loss, train_model
 from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
 
@@ -133,6 +133,18 @@ def test_cli_reports_missing_data(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "--shared", str(tmp_path), "--model", str(tmp_path)])
     assert result.exit_code == 1
     assert "error:" in result.output and "data/" in result.output
+
+
+def test_cli_rejects_an_unknown_loss_family_before_any_work(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--shared", str(tmp_path), "--loss-weight", "ekmann=3"])
+    assert result.exit_code == 1
+    assert "--loss-weight" in result.output and "ekmann=3" in result.output
+
+
+def test_key_values_apply_over_the_defaults() -> None:
+    weights = key_values("--loss-weight", ["ekman=3"], TrainSettings().loss_weights, float)
+    assert weights["ekman"] == 3.0 and weights["emotion"] == TrainSettings().loss_weights["emotion"]
+    assert key_values("--repeat", ["acos=2"], {"hand": 3}, int, open_keys=True) == {"hand": 3, "acos": 2}
 
 
 def test_an_ekman_loss_weight_trains_and_saves_an_ekman_head(tmp_path: Path) -> None:
