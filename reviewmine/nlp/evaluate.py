@@ -15,6 +15,7 @@ import torch
 
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .data import Example, Split
+from .inference import ekman_from_members
 from .model import EKMAN_HEAD, Tagger, logits_to_probabilities
 from .review_head import METHOD as REVIEW_HEAD
 from .review_head import fit_review_head, review_score, review_sentences
@@ -54,16 +55,9 @@ def predict(
     return out
 
 
-def ekman_probabilities(emotion: np.ndarray) -> np.ndarray:
-    """Per Ekman group, the highest value among its member emotions' columns: group probabilities under the
-    older rule, and group labels from emotion labels."""
-    index = {e: i for i, e in enumerate(EMOTIONS)}
-    return np.stack([emotion[:, [index[m] for m in members]].max(1) for members in EKMAN_GROUPS.values()], 1)
-
-
 def _ekman(model: Tagger, probs: dict[str, np.ndarray]) -> np.ndarray:
     """Ekman group probabilities by the model's ``ekman_rule``."""
-    return probs["ekman"] if model.config.ekman_rule == EKMAN_HEAD else ekman_probabilities(probs["emotion"])
+    return probs["ekman"] if model.config.ekman_rule == EKMAN_HEAD else ekman_from_members(probs["emotion"])
 
 
 def review_scores(model: Tagger, reviews: Sequence[str]) -> np.ndarray:
@@ -124,7 +118,7 @@ def tune_config(model: Tagger, splits: Split) -> None:
         emotion, truth = probs["emotion"], _stack(emo_rows, "emotion")
         for j, label in enumerate(cfg.emotions):
             cfg.thresholds["emotion"][label] = _best_threshold(truth[:, j], emotion[:, j])
-        ekman_prob, ekman_truth = _ekman(model, probs), ekman_probabilities(truth)
+        ekman_prob, ekman_truth = _ekman(model, probs), ekman_from_members(truth)
         for j, group in enumerate(EKMAN_GROUPS):
             cfg.thresholds["ekman"][group] = _best_threshold(ekman_truth[:, j], ekman_prob[:, j])
     loy_rows = [r for r in splits.get("hand_tune", []) if r.loyalty is not None]
@@ -201,7 +195,7 @@ def _eval_goemotions(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     probs = predict(model, [r.text for r in rows])
     truth = _stack(rows, "emotion")
     fine = _prf(truth, probs["emotion"] >= _thresholds(model, "emotion"), EMOTIONS)
-    ekman = _prf(ekman_probabilities(truth), _ekman(model, probs) >= _thresholds(model, "ekman"), EKMAN_GROUPS)
+    ekman = _prf(ekman_from_members(truth), _ekman(model, probs) >= _thresholds(model, "ekman"), EKMAN_GROUPS)
     return {"rows": len(rows), "emotions": fine, "ekman": ekman}
 
 

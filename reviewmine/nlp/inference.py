@@ -37,6 +37,7 @@ __all__ = [
     "Predictor",
     "Probabilities",
     "cpu_supports_bf16",
+    "ekman_from_members",
     "load_tagger",
     "model_search_path",
     "resolve_model_dir",
@@ -135,6 +136,15 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
 # -- running -----------------------------------------------------------------------------------------------
 
 
+_MEMBER_COLUMNS = [[EMOTIONS.index(m) for m in members] for members in EKMAN_GROUPS.values()]
+
+
+def ekman_from_members(emotion: np.ndarray) -> np.ndarray:
+    """(N, 7) per Ekman group, the highest value among its member emotions' columns of (N, 28): the group
+    probabilities of models without an Ekman head, and group labels from emotion labels."""
+    return np.stack([emotion[:, members].max(axis=1) for members in _MEMBER_COLUMNS], axis=1)
+
+
 @dataclass(slots=True)
 class Probabilities:
     """Per piece (sentence or cut of a long sentence), in the taxonomy's label order.
@@ -155,12 +165,7 @@ class Probabilities:
 
     def __post_init__(self) -> None:
         if self.ekman is None:
-            index = {e: i for i, e in enumerate(EMOTIONS)}
-            groups = [
-                self.emotion[:, [index[m] for m in members]].max(axis=1, initial=0.0)
-                for members in EKMAN_GROUPS.values()
-            ]
-            self.ekman = np.stack(groups, axis=1)
+            self.ekman = ekman_from_members(self.emotion)
         self.score = self.polarity[:, POLARITIES.index("positive")] - self.polarity[:, POLARITIES.index("negative")]
 
 
