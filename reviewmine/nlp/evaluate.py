@@ -47,7 +47,7 @@ def predict(
             batch = [texts[i] for i in order[start : start + batch_size]]
             probs = logits_to_probabilities(model(**model.encode(batch, max_length=max_length)))
             for key, value in probs.items():
-                parts.setdefault(key, []).append(value.float().numpy())
+                parts.setdefault(key, []).append(value.float().cpu().numpy())
     out: dict[str, np.ndarray] = {}
     inverse = np.argsort(np.array(order)) if order else np.array([], dtype=int)
     for key, chunks in parts.items():

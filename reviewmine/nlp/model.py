@@ -276,7 +276,7 @@ class Tagger(nn.Module):
     # -- running ------------------------------------------------------------------------------------------
 
     def encode(self, texts: Sequence[str], max_length: int | None = None) -> dict[str, Tensor]:
-        """Tokenise a batch (padded to its longest member, truncated at ``max_length``)."""
+        """Tokenise a batch (padded to its longest member, truncated at ``max_length``), on the model's device."""
         batch = self.tokenizer(
             list(texts),
             padding=True,
@@ -284,7 +284,12 @@ class Tagger(nn.Module):
             max_length=max_length or self.config.max_length,
             return_tensors="pt",
         )
-        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        return {key: batch[key].to(self.device) for key in ("input_ids", "attention_mask")}
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are (inputs from `encode` go there too)."""
+        return self.category_bias.device
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> dict[str, Tensor]:
         """Logits: category (B,C), category_polarity (B,C,3), polarity (B,3), emotion (B,28), loyalty (B,4),

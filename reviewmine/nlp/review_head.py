@@ -52,18 +52,18 @@ def review_sentences(reviews: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 
 
 def review_vectors(model: Tagger, reviews: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Mean sentence vector of each review, sentences as the runtime splits them (bf16 autocast on CPU)."""
+    """Mean sentence vector of each review, sentences as the runtime splits them (bf16 autocast)."""
     import torch
 
     owners, sentences = review_sentences(reviews)
     vectors = np.zeros((len(sentences), model.config.hidden_size), np.float32)
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     model.eval()
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.inference_mode(), torch.autocast(model.device.type, dtype=torch.bfloat16):
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             _, pooled = model.pooled(**model.encode([sentences[i] for i in chunk]))
-            vectors[chunk] = pooled.float().numpy()
+            vectors[chunk] = pooled.float().cpu().numpy()
     sums = np.zeros((len(reviews), vectors.shape[1]), np.float64)
     np.add.at(sums, owners, vectors)
     counts = np.bincount(owners, minlength=len(reviews))

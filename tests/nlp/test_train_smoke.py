@@ -13,7 +13,15 @@ from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import EKMAN_HEAD, Tagger
-from reviewmine.nlp.train import TrainSettings, collate, ekman_labels, key_values, multitask_loss, train_model
+from reviewmine.nlp.train import (
+    TrainSettings,
+    collate,
+    ekman_labels,
+    key_values,
+    multitask_loss,
+    resolve_device,
+    train_model,
+)
 from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
 
@@ -139,6 +147,18 @@ def test_cli_rejects_an_unknown_loss_family_before_any_work(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["train", "--shared", str(tmp_path), "--loss-weight", "ekmann=3"])
     assert result.exit_code == 1
     assert "--loss-weight" in result.output and "ekmann=3" in result.output
+
+
+def test_cli_rejects_an_unusable_device_before_any_work(tmp_path: Path) -> None:
+    wanted = "cuda" if not torch.cuda.is_available() else "tpu"
+    result = CliRunner().invoke(app, ["train", "--shared", str(tmp_path), "--device", wanted])
+    assert result.exit_code == 1
+    assert wanted in result.output
+
+
+def test_auto_device_is_the_cpu_without_a_gpu() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected == resolve_device(expected).type
 
 
 def test_key_values_apply_over_the_defaults() -> None:
