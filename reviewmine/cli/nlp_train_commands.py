@@ -32,7 +32,7 @@ def train(
     work_dir: Annotated[Path, typer.Option("--work-dir", help="Checkpoints, one per epoch (for --resume).")] = Path(
         "build/train"
     ),
-    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 6].")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 10].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Sentences per step [default: 32].")] = None,
     goemotions_per_epoch: Annotated[
         int | None, typer.Option(help="GoEmotions rows per epoch, 0 = all [default: see TrainSettings].")
@@ -46,7 +46,7 @@ def train(
     lora_alpha: Annotated[float | None, typer.Option(help="LoRA scale numerator (scale = alpha / rank).")] = None,
     encoder_layers: Annotated[
         int | None,
-        typer.Option(help="Keep only the encoder's bottom N layers (faster: about N/6 of the work); 0 = all."),
+        typer.Option(help="Keep only the encoder's bottom N layers (about N/6 of the work); 0 = all [default: 4]."),
     ] = None,
     exclude: Annotated[
         str | None,
@@ -83,7 +83,8 @@ def train(
     """Train the sentence tagger on the public datasets + hand-labelled examples, tune its thresholds on
     the tune splits, evaluate on held-out splits and (re)write the model folder.
 
-    About 45 minutes on a 2-core CPU with the defaults, minutes on a GPU (--device). Progress is logged to stderr.
+    About 50 minutes on a 2-core CPU with the defaults (10 epochs), minutes on a GPU (--device). Progress is
+    logged to stderr.
 
     Examples:
 
@@ -93,7 +94,7 @@ def train(
 
         reviewmine train --lora-rank 0 --lr-encoder 8e-5 --epochs 4     # full fine-tune
 
-        reviewmine train --encoder-layers 4 --repeat hand=5 --loss-weight ekman=3   # faster 4-layer model
+        reviewmine train --encoder-layers 0 --epochs 6 --repeat hand=3 --loss-weight ekman=0   # tagger-3's recipe
     """
     import logging
 
