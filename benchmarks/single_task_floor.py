@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument(
         "--category-pooling", default=TrainSettings.category_pooling, choices=("label_attention", "mean")
     )
+    parser.add_argument("--warmup", type=float, default=TrainSettings.warmup, help="share of steps warming up")
+    parser.add_argument("--batching", default=TrainSettings.batching, choices=("length", "random"))
+    parser.add_argument("--seed", type=int, default=TrainSettings.seed)
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
     families = [f for f in args.families.split(",") if f]
@@ -69,6 +72,10 @@ def main() -> None:
         lora_rank=args.lora_rank,
         batch_size=args.batch_size,
         category_pooling=args.category_pooling,
+        warmup=args.warmup,
+        batching=args.batching,
+        seed=args.seed,
+        encoder_layers=0,
         repeats={},
         goemotions_per_epoch=0,
         amazon_per_epoch=0,
@@ -91,6 +98,9 @@ def main() -> None:
         "lora_rank": args.lora_rank,
         "batch_size": args.batch_size,
         "category_pooling": args.category_pooling,
+        "warmup": args.warmup,
+        "batching": args.batching,
+        "seed": args.seed,
         "train_rows": len(rows),
         "minutes": round((time.monotonic() - began) / 60, 1),
         "summary": {k: v for k, v in metrics["summary"].items() if v is not None},

@@ -61,6 +61,9 @@ class TrainSettings:
     warmup: float = 0.06
     max_length: int = 128
     review_max_length: int = 128
+    # "length": batches of similar length (shuffled chunks of 50 batches sorted by length: little padding, the
+    # default); "random": plain shuffled batches, as benchmarks/semeval_five_categories.py trains.
+    batching: str = "length"
     goemotions_per_epoch: int = 20000
     amazon_per_epoch: int = 2000
     absa_per_epoch: int = 0  # 0 = every row of the aspect datasets each epoch
@@ -194,12 +197,15 @@ def _epoch_rows(train_rows: list[Example], settings: TrainSettings, epoch: int) 
     return [i for i in chosen for _ in range(max(1, settings.repeats.get(train_rows[i].source, 1)))]
 
 
-def _batches(indices: list[int], lengths: Sequence[int], batch_size: int, seed: int) -> Iterator[list[int]]:
-    """Shuffle, sort by length inside chunks of 50 batches (little padding), shuffle the batches."""
+def _batches(
+    indices: list[int], lengths: Sequence[int], batch_size: int, seed: int, by_length: bool = True
+) -> Iterator[list[int]]:
+    """Shuffle, sort by length inside chunks of 50 batches (little padding), shuffle the batches; with
+    ``by_length`` false, plain shuffled batches."""
     rng = random.Random(seed)
     order = indices[:]
     rng.shuffle(order)
-    chunk = batch_size * 50
+    chunk = batch_size * 50 if by_length else batch_size
     batches = []
     for start in range(0, len(order), chunk):
         part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
@@ -232,6 +238,8 @@ def train_model(
     max_steps: int | None = None,
 ) -> dict[str, Any]:
     """Train in place; returns a log of per-epoch losses. Checkpoints each epoch under ``work_dir``."""
+    if settings.batching not in ("length", "random"):
+        raise InputError("batching is 'length' or 'random'", where=settings.batching)
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     device = resolve_device(settings.device)
@@ -267,13 +275,15 @@ def train_model(
         start_epoch, history = state["epoch"], state["history"]
         log.info("resumed after epoch %d", start_epoch)
     pad = int(model.tokenizer.pad_token_id or 0)
+    by_length = settings.batching == "length"
     step = 0
     for epoch in range(start_epoch, settings.epochs):
         model.train()
         sums: dict[str, float] = {}
         began = time.monotonic()
         epoch_rows = _epoch_rows(train_rows, settings, epoch)
-        for n, batch in enumerate(_batches(epoch_rows, lengths, settings.batch_size, settings.seed + epoch), 1):
+        batches = _batches(epoch_rows, lengths, settings.batch_size, settings.seed + epoch, by_length)
+        for n, batch in enumerate(batches, 1):
             inputs, labels = collate([train_rows[i] for i in batch], [ids[i] for i in batch], pad)
             inputs = {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
             labels = {k: v.to(device, non_blocking=True) for k, v in labels.items()}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
 from reviewmine.cli import app
+from reviewmine.errors import InputError
 from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
@@ -179,3 +181,24 @@ def test_an_ekman_loss_weight_trains_and_saves_an_ekman_head(tmp_path: Path) -> 
     loaded = Tagger.load(tmp_path)
     assert loaded.config.ekman_rule == EKMAN_HEAD
     torch.testing.assert_close(loaded.ekman_head.weight, model.ekman_head.weight, atol=1e-3, rtol=1e-2)  # fp16
+
+
+def test_batches_cover_every_row_once_in_either_order() -> None:
+    from reviewmine.nlp.train import _batches
+
+    lengths = [(i * 7) % 23 + 1 for i in range(200)]
+    rows = list(range(200))
+    by_length = list(_batches(rows, lengths, 8, seed=1))
+    shuffled = list(_batches(rows, lengths, 8, seed=1, by_length=False))
+    for batches in (by_length, shuffled):
+        assert sorted(i for b in batches for i in b) == rows
+        assert all(len(b) == 8 for b in batches)
+    # length batching keeps each batch within a narrow band of lengths; plain shuffling does not
+    spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in by_length]
+    assert max(spread) <= 2 < max(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in shuffled)
+
+
+def test_an_unknown_batching_is_an_input_error() -> None:
+    model = Tagger.from_encoder()
+    with pytest.raises(InputError, match="batching"):
+        train_model(model, [], TrainSettings(batching="alphabetical", lora_rank=0), max_steps=1)
