@@ -89,12 +89,13 @@ class TrainSettings:
     lora_dropout: float = 0.05
     # What category detection reads (TaggerConfig.category_pooling): "label_attention" or "mean".
     category_pooling: str = "label_attention"
-    # TaggerConfig.encoder_layers: keep only the bottom N encoder layers (0 = all). 4 layers tag about 1.5x as many
+    # TaggerConfig.encoder_layers: keep only the bottom N encoder layers (0 = all). 4 layers tag about 1.4x as many
     # reviews a second as 6 with the same accuracy within seed noise (docs/model.md, tagger-4).
     encoder_layers: int = 4
     bf16: bool = True
-    # "auto" = the GPU when torch sees one, else the CPU. The same settings train the same model on either (up to
-    # the GPU's non-deterministic kernels); a GPU run of 6 epochs takes minutes instead of about 45.
+    # "auto" = the GPU when torch sees one, else the CPU. The same settings train the same kind of model on either
+    # (runs differ by the seed-to-seed spread); the defaults take about 50 minutes on the 2-core CPU, 15 on an
+    # H100 shared by ten runs.
     device: str = "auto"
     threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
     seed: int = 13
@@ -163,12 +164,9 @@ def multitask_loss(
             parts[family] = F.cross_entropy(
                 logits[family].float().reshape(-1, width)[known.reshape(-1)], labels[family][known]
             )
-    total = sum((weights.get(k, 1.0) * v for k, v in parts.items()), torch.zeros((), device=_device_of(logits)))
+    start = torch.zeros((), device=next(iter(logits.values())).device)
+    total = sum((weights.get(k, 1.0) * v for k, v in parts.items()), start)
     return total, {k: float(v.detach()) for k, v in parts.items()}
-
-
-def _device_of(logits: dict[str, Tensor]) -> torch.device:
-    return next(iter(logits.values())).device
 
 
 def _epoch_rows(train_rows: list[Example], settings: TrainSettings, epoch: int) -> list[int]:
@@ -374,6 +372,7 @@ def train(
     from .evaluate import evaluate_splits, tune_config
 
     settings = settings or TrainSettings()
+    device = resolve_device(settings.device)
     splits: Split
     splits, files = build_splits(shared, hand_folder)
     torch.manual_seed(settings.seed)
@@ -398,14 +397,14 @@ def train(
         "data": files,
         "splits": {name: len(rows) for name, rows in splits.items()} | {"train": len(train_rows)},
         "history": history["epochs"],
-        "device": _device_name(resolve_device(settings.device)),
+        "device": _device_name(device),
         "initialised_from": str(init_from) if init_from is not None else None,
         "earlier_training": earlier,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(out_dir)
     # Measured on the weights as stored (int8 encoder factors, fp16 heads), not the in-memory fp32 ones.
-    shipped = Tagger.load(out_dir, encoder_path=encoder_path).to(resolve_device(settings.device))
+    shipped = Tagger.load(out_dir, encoder_path=encoder_path).to(device)
     metrics = evaluate_splits(shipped, splits)
     write_metrics(out_dir, shipped.config, metrics)
     return metrics
