@@ -27,8 +27,8 @@ from machine import describe  # noqa: E402
 
 from reviewmine.nlp.data import build_splits  # noqa: E402
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config  # noqa: E402
-from reviewmine.nlp.model import Tagger, TaggerConfig  # noqa: E402
-from reviewmine.nlp.train import TrainSettings, train_model  # noqa: E402
+from reviewmine.nlp.model import Tagger  # noqa: E402
+from reviewmine.nlp.train import BATCHINGS, TrainSettings, tagger_config, train_model  # noqa: E402
 
 _FAMILIES = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
 _REPORT = {  # the splits each family is tuned and measured on
@@ -55,7 +55,7 @@ def main() -> None:
         "--category-pooling", default=TrainSettings.category_pooling, choices=("label_attention", "mean")
     )
     parser.add_argument("--warmup", type=float, default=TrainSettings.warmup, help="share of steps warming up")
-    parser.add_argument("--batching", default=TrainSettings.batching, choices=("length", "random"))
+    parser.add_argument("--batching", default=TrainSettings.batching, choices=BATCHINGS)
     parser.add_argument("--seed", type=int, default=TrainSettings.seed)
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
@@ -82,8 +82,7 @@ def main() -> None:
         loss_weights=weights,
     )
     began = time.monotonic()
-    config = TaggerConfig(max_length=settings.max_length, category_pooling=settings.category_pooling)
-    model = Tagger.from_encoder(None, config)
+    model = Tagger.from_encoder(None, tagger_config(settings))
     train_model(model, rows, settings)
     keep = {name for f in families for name in _REPORT[f]}
     chosen = {name: part for name, part in splits.items() if name in keep}

@@ -24,14 +24,25 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..errors import InputError
-from ..taxonomy import EKMAN_GROUPS, EMOTIONS
 from .data import UNKNOWN, Example, Split, build_splits
+from .inference import ekman_from_members
 from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig
 
-__all__ = ["TrainSettings", "collate", "key_values", "main", "resolve_device", "train", "train_model"]
+__all__ = [
+    "BATCHINGS",
+    "TrainSettings",
+    "collate",
+    "key_values",
+    "main",
+    "resolve_device",
+    "tagger_config",
+    "train",
+    "train_model",
+]
 
 log = logging.getLogger("reviewmine.train")
 _CHECKPOINT = "checkpoint.pt"
+BATCHINGS = ("length", "random")  # TrainSettings.batching
 
 
 def resolve_device(name: str) -> torch.device:
@@ -63,7 +74,7 @@ class TrainSettings:
     review_max_length: int = 128
     # "length": batches of similar length (shuffled chunks of 50 batches sorted by length: little padding, the
     # default); "random": plain shuffled batches, as benchmarks/semeval_five_categories.py trains.
-    batching: str = "length"
+    batching: str = "length"  # one of BATCHINGS
     goemotions_per_epoch: int = 20000
     amazon_per_epoch: int = 2000
     absa_per_epoch: int = 0  # 0 = every row of the aspect datasets each epoch
@@ -137,12 +148,10 @@ def collate(
     return {"input_ids": input_ids, "attention_mask": mask}, labels
 
 
-_MEMBERS = [[EMOTIONS.index(m) for m in members] for members in EKMAN_GROUPS.values()]
-
-
 def ekman_labels(emotion: Tensor) -> Tensor:
-    """Ekman group labels (B, 7) from emotion labels (B, 28): 1 when any member is, UNKNOWN where emotions are."""
-    return torch.stack([emotion[:, members].max(dim=1).values for members in _MEMBERS], dim=1)
+    """Ekman group labels (B, 7) from emotion labels (B, 28): 1 when any member is, UNKNOWN where emotions are
+    (a row's emotions are all known or all UNKNOWN, so the members' maximum is both)."""
+    return torch.from_numpy(ekman_from_members(emotion.numpy()))
 
 
 def multitask_loss(
@@ -236,8 +245,8 @@ def train_model(
     max_steps: int | None = None,
 ) -> dict[str, Any]:
     """Train in place; returns a log of per-epoch losses. Checkpoints each epoch under ``work_dir``."""
-    if settings.batching not in ("length", "random"):
-        raise InputError("batching is 'length' or 'random'", where=settings.batching)
+    if settings.batching not in BATCHINGS:
+        raise InputError(f"batching is one of {', '.join(BATCHINGS)}", where=settings.batching)
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     device = resolve_device(settings.device)
@@ -347,6 +356,15 @@ def _with_lora(encoder: torch.nn.Module, settings: TrainSettings) -> torch.nn.Mo
     return get_peft_model(encoder, config)
 
 
+def tagger_config(settings: TrainSettings) -> TaggerConfig:
+    """The config of a new model for these settings (the model-shape settings go into the artifact)."""
+    return TaggerConfig(
+        max_length=settings.max_length,
+        category_pooling=settings.category_pooling,
+        encoder_layers=settings.encoder_layers,
+    )
+
+
 def _as_trained(row: Example, settings: TrainSettings) -> Example:
     """The row with the labels this run does not train on set to UNKNOWN."""
     if row.source in settings.polarity_only:
@@ -380,12 +398,7 @@ def train(
         model = Tagger.load(init_from, encoder_path=encoder_path)
         model.train()
     else:
-        config = TaggerConfig(
-            max_length=settings.max_length,
-            category_pooling=settings.category_pooling,
-            encoder_layers=settings.encoder_layers,
-        )
-        model = Tagger.from_encoder(encoder_path, config)
+        model = Tagger.from_encoder(encoder_path, tagger_config(settings))
     earlier = model.config.training if init_from is not None else None
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
     history = train_model(model, train_rows, settings, work_dir=work_dir, resume=resume)
