@@ -62,22 +62,31 @@ def analyze(
     """
     from ..nlp import predictor as make_predictor
     from ..nlp.analyze import analyze_store
+    from ..nlp.inference import PRECISIONS, read_model_version
     from ..timeparse import parse_when
 
     try:
         since_at = parse_when(since)
     except ValueError as exc:
         raise InputError(str(exc), where="--since") from None
-    runner = make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size, compile=compile_model)
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision (choose from {', '.join(PRECISIONS)})", where="--precision")
+    version = read_model_version(model)  # the model itself (torch) loads only when reviews are pending
+
+    def load() -> Any:
+        return make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size, compile=compile_model)
+
     with open_store(db) as store, AnalyzeProgress(progress and not as_json) as update:
         try:
-            report = analyze_store(store, runner, brand=brand, since=since_at, chunk_size=chunk_size, progress=update)
+            report = analyze_store(
+                store, load, model_version=version, brand=brand, since=since_at, chunk_size=chunk_size, progress=update
+            )
         except KeyboardInterrupt:
             typer.echo("\ninterrupted: what was committed is kept; run again to resume", err=True)
             raise typer.Exit(1) from None
     if as_json:
         emit_json({
-            "run_id": report.run_id, "model_version": report.model_version, "precision": report.precision,
+            "run_id": report.run_id, "model_version": report.model_version, "precision": report.precision or None,
             "pending": report.pending, "analyzed": report.analyzed, "new": report.new, "updated": report.updated,
             "sentences": report.sentences, "skipped_language": report.skipped_language,
             "skipped_empty": report.skipped_empty, "seconds": round(report.seconds, 2),

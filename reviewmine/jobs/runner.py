@@ -102,9 +102,16 @@ def analyze_step(
     """Tag the reviews that lack an analysis for the job's model (all brands of the job)."""
     from ..nlp import predictor
     from ..nlp.analyze import analyze_store
+    from ..nlp.inference import read_model_version
 
     try:
-        report = analyze_store(store, predictor(job.model), brand=[b.name for b in job.brands], progress=progress)
+        report = analyze_store(
+            store,
+            lambda: predictor(job.model),  # loaded only when reviews are pending
+            model_version=read_model_version(job.model),
+            brand=[b.name for b in job.brands],
+            progress=progress,
+        )
     except ReviewmineError as exc:
         outcome.failures.append(f"analyze: {exc}")
         log.error("analyze failed: %s", exc)

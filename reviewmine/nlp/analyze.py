@@ -257,7 +257,7 @@ class AnalyzeReport:
 
     run_id: int
     model_version: str
-    precision: str
+    precision: str = ""  # "" when nothing was pending, so no model was loaded
     pending: int = 0
     analyzed: int = 0
     new: int = 0
@@ -274,15 +274,17 @@ class AnalyzeReport:
     def message(self) -> str:
         return (
             f"analyzed {self.analyzed:,} of {self.pending:,} reviews ({self.new:,} new, {self.updated:,} changed) "
-            f"with {self.model_version} [{self.precision}]: {self.sentences:,} sentences, "
+            f"with {self.model_version}{f' [{self.precision}]' if self.precision else ''}: "
+            f"{self.sentences:,} sentences, "
             f"{self.skipped_language:,} skipped for language, {self.skipped_empty:,} without text"
         )
 
 
 def analyze_store(
     store: Store,
-    predictor: Predictor,
+    predictor: Predictor | Callable[[], Predictor],
     *,
+    model_version: str | None = None,
     brand: str | Sequence[str] | None = None,
     since: datetime | None = None,
     chunk_size: int = 256,
@@ -293,27 +295,42 @@ def analyze_store(
     Each chunk of ``chunk_size`` reviews is one transaction, so an interrupted run keeps what it committed and
     the next run resumes with the rest. ``progress(done, total)`` is called after each commit. The run is
     recorded (kind "analyze", locator = model version) as ok, interrupted or failed.
+
+    ``predictor`` may be a function that loads one, with the ``model_version`` it will have
+    (`inference.read_model_version` reads it without torch): it is then called only when something is pending,
+    so a scheduled run with nothing new finishes in a second instead of loading torch and the model.
     """
     import time
 
     from ..records import utcnow
     from ..store.sentences import AnalysisRow, load_texts, pending_reviews, save_analyses
+    from .inference import Predictor
 
-    version = predictor.model_version
+    if isinstance(predictor, Predictor):
+        version = predictor.model_version
+    elif model_version is None:
+        raise TypeError("analyze_store: give model_version with a predictor-loading function")
+    else:
+        version = model_version
     pending = pending_reviews(store, version, brand=brand, since=since)
     run_id = store.start_run("analyze", brand=brand if isinstance(brand, str) else None, locator=version)
-    report = AnalyzeReport(run_id, version, predictor.precision, pending=len(pending))
+    report = AnalyzeReport(run_id, version, pending=len(pending))
     started = time.perf_counter()
     if progress:
         progress(0, len(pending))
+    if not pending:
+        store.finish_run(run_id, "ok", message=report.message())
+        return report
     try:
+        runner = predictor if isinstance(predictor, Predictor) else _loaded(predictor(), version)
+        report.precision = runner.precision
         for start in range(0, len(pending), max(chunk_size, 1)):
             chunk = pending[start : start + chunk_size]
             with store.read() as conn:
                 found = load_texts(conn, store, [p.review_key for p in chunk])
             chunk = [p for p in chunk if p.review_key in found]  # deleted meanwhile
             texts = [review_text(found[p.review_key]["title"], found[p.review_key]["body"]) for p in chunk]
-            batch = tag_texts(predictor, texts, [found[p.review_key]["language"] for p in chunk])
+            batch = tag_texts(runner, texts, [found[p.review_key]["language"] for p in chunk])
             rows: list[AnalysisRow] = []
             sentence_rows: list[SentenceRow] = []
             for p, item in zip(chunk, batch.texts, strict=True):
@@ -346,3 +363,9 @@ def analyze_store(
     report.seconds = time.perf_counter() - started
     store.finish_run(run_id, "ok", message=report.message())
     return report
+
+
+def _loaded(predictor: Predictor, version: str) -> Predictor:
+    if predictor.model_version != version:
+        raise InputError(f"the model loaded is {predictor.model_version}, not {version}", where="--model")
+    return predictor

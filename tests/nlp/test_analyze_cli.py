@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -80,3 +82,24 @@ def test_analyze_command(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "analyzed 0 of 0 reviews" in text.output
     bad = runner.invoke(app, ["analyze", "--db", str(db), "--model", _model(), "--since", "yesterday-ish"])
     assert bad.exit_code == 1 and "error: --since" in bad.output
+
+
+def test_analyze_with_nothing_pending_loads_no_model(tmp_path: Path) -> None:
+    """A scheduled run with nothing new must not pay for torch and the model (about 5 s here)."""
+    db, model = tmp_path / "reviews.db", _model()
+    Store(db).close()
+    code = (
+        "import sys, json\n"
+        "from typer.testing import CliRunner\n"
+        "from reviewmine.cli import app\n"
+        f"r = CliRunner().invoke(app, ['analyze', '--db', {str(db)!r}, '--model', {model!r}, '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(json.dumps([json.loads(r.stdout), 'torch' in sys.modules]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report, torch_loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["pending"] == 0 and report["model_version"] == "test-random-1" and report["precision"] is None
+    assert not torch_loaded
+    bad = runner.invoke(app, ["analyze", "--db", str(db), "--model", model, "--precision", "fp8"])
+    assert bad.exit_code == 1 and "error: --precision" in bad.output

@@ -11,7 +11,9 @@ from runtime_fixtures import random_model_dir, random_predictor
 
 import reviewmine
 from reviewmine.columns import SENTENCE_COLUMNS, cat_col, catpol_col, emo_col
+from reviewmine.errors import InputError
 from reviewmine.nlp.analyze import analyze_store
+from reviewmine.nlp.inference import Predictor
 from reviewmine.records import Review
 from reviewmine.store.db import Store
 from reviewmine.store.sentences import ANALYSIS_COLUMNS
@@ -144,3 +146,24 @@ def test_deleting_a_review_deletes_its_tags(store: Store) -> None:
     with store.read() as conn:
         left = conn.exec_driver_sql("SELECT count(*) FROM sentences WHERE review_key = 'file:Acme-0'").scalar_one()
     assert left == 0
+
+
+def test_a_loader_loads_the_model_only_when_reviews_are_pending(store: Store) -> None:
+    loads: list[str] = []
+
+    def load(version: str = "test-random-1") -> Predictor:
+        loads.append(version)
+        return random_predictor()
+
+    nothing = analyze_store(store, load, model_version="test-random-1")
+    assert loads == [] and (nothing.pending, nothing.precision) == (0, "")
+    assert store.run(nothing.run_id)["status"] == "ok"
+    _fill(store, _reviews())
+    report = analyze_store(store, load, model_version="test-random-1")
+    assert loads == ["test-random-1"] and report.analyzed == len(BODIES) and report.precision == "fp32"
+    assert analyze_store(store, load, model_version="test-random-1").pending == 0 and len(loads) == 1
+    _fill(store, _reviews("Beta"))
+    with pytest.raises(InputError, match="the model loaded is test-random-1, not test-random-9"):
+        analyze_store(store, load, model_version="test-random-9")
+    with pytest.raises(TypeError, match="model_version"):
+        analyze_store(store, load)
