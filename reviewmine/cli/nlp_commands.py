@@ -62,15 +62,14 @@ def analyze(
     """
     from ..nlp import predictor as make_predictor
     from ..nlp.analyze import analyze_store
-    from ..nlp.inference import PRECISIONS, read_model_version
+    from ..nlp.inference import check_precision, read_model_version
     from ..timeparse import parse_when
 
     try:
         since_at = parse_when(since)
     except ValueError as exc:
         raise InputError(str(exc), where="--since") from None
-    if precision not in PRECISIONS:
-        raise InputError(f"unknown precision (choose from {', '.join(PRECISIONS)})", where="--precision")
+    check_precision(precision)
     version = read_model_version(model)  # the model itself (torch) loads only when reviews are pending
 
     def load() -> Any:

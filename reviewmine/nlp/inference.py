@@ -36,6 +36,7 @@ __all__ = [
     "Decisions",
     "Predictor",
     "Probabilities",
+    "check_precision",
     "cpu_supports_bf16",
     "ekman_from_members",
     "load_tagger",
@@ -120,11 +121,16 @@ def _resolve_device(device: str) -> str:
     return device
 
 
+def check_precision(precision: str, *, where: str = "--precision") -> str:
+    """``precision`` if it is one of PRECISIONS, else an InputError (without importing torch)."""
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision (choose from {', '.join(PRECISIONS)})", where=where)
+    return precision
+
+
 def resolve_precision(precision: str, device: str = "cpu") -> str:
     """The precision "auto" stands for on this machine; others are checked and returned."""
-    if precision not in PRECISIONS:
-        raise InputError(f"unknown precision (choose from {', '.join(PRECISIONS)})", where=precision)
-    if precision != "auto":
+    if check_precision(precision, where=precision) != "auto":
         return precision
     if device.startswith("cuda"):
         import torch
