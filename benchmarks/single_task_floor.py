@@ -9,6 +9,9 @@ with only some loss families switched on, tunes thresholds on the tune splits an
         --families category,category_polarity --epochs 4          # ~1.5 min on the 2-core machine
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/single_task_floor.py --sources goemotions --families emotion \\
         --epochs 3                                                  # ~25 min
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/single_task_floor.py --sources semeval2014 \\
+        --families category,category_polarity --encoder-layers 4 --lora-rank 64 --lr-encoder 5e-4 --epochs 6 \\
+        --loss-weight category_polarity=0.3                         # the model's adapter set-up, ~2.5 min
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ def main() -> None:
     # Floors are full fine-tunes (as the issue's references are), whatever the multi-task defaults are.
     parser.add_argument("--lr-encoder", type=float, default=8e-5)
     parser.add_argument("--lora-rank", type=int, default=0)
+    parser.add_argument("--encoder-layers", type=int, default=0, help="bottom N encoder layers (0 = all)")
+    parser.add_argument(
+        "--loss-weight", action="append", default=[], metavar="FAMILY=W", help="weight of a trained family [1]"
+    )
     parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     parser.add_argument(
         "--category-pooling", default=TrainSettings.category_pooling, choices=("label_attention", "mean")
@@ -66,6 +73,11 @@ def main() -> None:
     splits, _ = build_splits(args.shared, REPO / "training" / "examples")
     rows = [r for r in splits["train"] if r.source in set(args.sources.split(","))]
     weights = {f: float(f in families) for f in _FAMILIES}
+    for item in args.loss_weight:
+        family, _, value = item.partition("=")
+        if family not in families:
+            parser.error(f"--loss-weight {item}: {family} is not among --families")
+        weights[family] = float(value)
     settings = TrainSettings(
         epochs=args.epochs,
         lr_encoder=args.lr_encoder,
@@ -75,7 +87,7 @@ def main() -> None:
         warmup=args.warmup,
         batching=args.batching,
         seed=args.seed,
-        encoder_layers=0,
+        encoder_layers=args.encoder_layers,
         repeats={},
         goemotions_per_epoch=0,
         amazon_per_epoch=0,
@@ -95,6 +107,8 @@ def main() -> None:
         "epochs": args.epochs,
         "lr_encoder": args.lr_encoder,
         "lora_rank": args.lora_rank,
+        "encoder_layers": args.encoder_layers,
+        "loss_weights": {f: weights[f] for f in families},
         "batch_size": args.batch_size,
         "category_pooling": args.category_pooling,
         "warmup": args.warmup,
