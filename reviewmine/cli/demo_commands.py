@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -88,7 +89,6 @@ def _print_result(result: Any) -> None:
 
 def _site(seed: int, port: int, as_json: bool, *, serve: bool) -> None:
     from ..demo import DemoSite, generate_demo
-    from ..demo.site import wait_for_interrupt
 
     data = generate_demo(seed)
     site = DemoSite(data, port=port)
@@ -106,7 +106,7 @@ def _site(seed: int, port: int, as_json: bool, *, serve: bool) -> None:
             return
         typer.echo("Serving; Ctrl-C stops.", err=as_json)
         try:
-            wait_for_interrupt()
+            threading.Event().wait()
         except KeyboardInterrupt:
             typer.echo("stopped", err=as_json)
     finally:

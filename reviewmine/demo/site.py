@@ -16,7 +16,6 @@ import argparse
 import gzip
 import re
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -249,16 +248,6 @@ def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def wait_for_interrupt() -> None:
-    """Block until Ctrl-C (KeyboardInterrupt).
-
-    In short sleeps rather than one endless wait: the kernel may hand SIGINT to a server thread, and a main thread
-    blocked in a lock without a timeout then never wakes to raise KeyboardInterrupt (seen once in CI under load).
-    """
-    while True:
-        time.sleep(0.2)
-
-
 def main(argv: list[str] | None = None) -> None:
     """``python -m reviewmine.demo.site [--port N] [--seed N]``: serve the demo until Ctrl-C."""
     from .generate import generate_demo
@@ -274,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {target.brand:<13} {target.source:<10} {target.url}")
         print("Ctrl-C stops.", flush=True)
         try:
-            wait_for_interrupt()
+            threading.Event().wait()
         except KeyboardInterrupt:
             print("stopped")
 
