@@ -45,6 +45,10 @@ def test_demo_command_text_and_busy_port() -> None:
     assert result.output.startswith("error: --port: cannot listen on 127.0.0.1:")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_python_m_site_serves_until_interrupted() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -53,6 +57,9 @@ def test_python_m_site_serves_until_interrupted() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # A suite started in a background job (`nohup make test &`) ignores SIGINT and children inherit that;
+        # the server must get Ctrl-C as a terminal would deliver it.
+        preexec_fn=_default_sigint,
     )
     try:
         assert process.stdout is not None
