@@ -28,10 +28,11 @@ sys.path.insert(0, str(REPO))
 
 from machine import describe  # noqa: E402
 
+from reviewmine.errors import InputError  # noqa: E402
 from reviewmine.nlp.data import build_splits  # noqa: E402
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config  # noqa: E402
 from reviewmine.nlp.model import Tagger  # noqa: E402
-from reviewmine.nlp.train import BATCHINGS, TrainSettings, tagger_config, train_model  # noqa: E402
+from reviewmine.nlp.train import BATCHINGS, TrainSettings, key_values, tagger_config, train_model  # noqa: E402
 
 _FAMILIES = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
 _REPORT = {  # the splits each family is tuned and measured on
@@ -73,11 +74,10 @@ def main() -> None:
     splits, _ = build_splits(args.shared, REPO / "training" / "examples")
     rows = [r for r in splits["train"] if r.source in set(args.sources.split(","))]
     weights = {f: float(f in families) for f in _FAMILIES}
-    for item in args.loss_weight:
-        family, _, value = item.partition("=")
-        if family not in families:
-            parser.error(f"--loss-weight {item}: {family} is not among --families")
-        weights[family] = float(value)
+    try:  # only the families trained can be weighted
+        weights |= key_values("--loss-weight", args.loss_weight, dict.fromkeys(families, 1.0), float)
+    except InputError as exc:
+        parser.error(str(exc))
     settings = TrainSettings(
         epochs=args.epochs,
         lr_encoder=args.lr_encoder,
