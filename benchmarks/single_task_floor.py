@@ -65,6 +65,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=TrainSettings.warmup, help="share of steps warming up")
     parser.add_argument("--batching", default=TrainSettings.batching, choices=BATCHINGS)
     parser.add_argument("--seed", type=int, default=TrainSettings.seed)
+    parser.add_argument(
+        "--clip-grad-norm", type=float, default=TrainSettings.clip_grad_norm, help="global gradient norm (0 = off)"
+    )
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args()
     families = [f for f in args.families.split(",") if f]
@@ -87,6 +90,7 @@ def main() -> None:
         warmup=args.warmup,
         batching=args.batching,
         seed=args.seed,
+        clip_grad_norm=args.clip_grad_norm,
         encoder_layers=args.encoder_layers,
         repeats={},
         goemotions_per_epoch=0,
@@ -114,6 +118,7 @@ def main() -> None:
         "warmup": args.warmup,
         "batching": args.batching,
         "seed": args.seed,
+        "clip_grad_norm": args.clip_grad_norm,
         "train_rows": len(rows),
         "minutes": round((time.monotonic() - began) / 60, 1),
         "summary": {k: v for k, v in metrics["summary"].items() if v is not None},

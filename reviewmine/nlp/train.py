@@ -70,6 +70,9 @@ class TrainSettings:
     lr_heads: float = 1e-3
     weight_decay: float = 0.01
     warmup: float = 0.06
+    # Global gradient-norm clipping (0 = off). One norm over every family's gradient: a family with large gradients
+    # shrinks the step of all the others (docs/model.md, Session 8). "grad_norm" in the epoch log is the mean norm.
+    clip_grad_norm: float = 1.0
     max_length: int = 128
     review_max_length: int = 128
     # "length": batches of similar length (shuffled chunks of 50 batches sorted by length: little padding, the
@@ -298,7 +301,8 @@ def train_model(
                 logits = model(**inputs)
             loss, parts = multitask_loss(logits, labels, settings.loss_weights)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm or math.inf)
+            sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(norm)
             optimizer.step()
             schedule.step()
             optimizer.zero_grad(set_to_none=True)

@@ -86,6 +86,7 @@ def test_train_tune_save_load(tmp_path: Path) -> None:
     settings = TrainSettings(epochs=2, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0)
     history = train_model(model, rows, settings, work_dir=tmp_path / "work", max_steps=4)
     assert history["epochs"] and (tmp_path / "work" / "checkpoint.pt").is_file()
+    assert history["epochs"][-1]["grad_norm"] > 0  # the mean gradient norm before clipping is logged
     changed = [k for k, v in before.items() if not torch.equal(v, model.state_dict()[k])]
     assert changed, "the encoder layers were not fine-tuned"
     embeddings = model.encoder.embeddings.word_embeddings.weight
