@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument(
         "--loss-weight", action="append", default=[], metavar="FAMILY=W", help="weight of a trained family [1]"
     )
+    parser.add_argument(
+        "--repeat", action="append", default=[], metavar="SOURCE=N", help="rows shown N times an epoch [1]"
+    )
     parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     parser.add_argument(
         "--category-pooling", default=TrainSettings.category_pooling, choices=("label_attention", "mean")
@@ -79,6 +82,7 @@ def main() -> None:
     weights = {f: float(f in families) for f in _FAMILIES}
     try:  # only the families trained can be weighted
         weights |= key_values("--loss-weight", args.loss_weight, dict.fromkeys(families, 1.0), float)
+        repeats = key_values("--repeat", args.repeat, {}, int, open_keys=True)
     except InputError as exc:
         parser.error(str(exc))
     settings = TrainSettings(
@@ -92,7 +96,7 @@ def main() -> None:
         seed=args.seed,
         clip_grad_norm=args.clip_grad_norm,
         encoder_layers=args.encoder_layers,
-        repeats={},
+        repeats=repeats,
         goemotions_per_epoch=0,
         amazon_per_epoch=0,
         loss_weights=weights,
@@ -113,6 +117,7 @@ def main() -> None:
         "lora_rank": args.lora_rank,
         "encoder_layers": args.encoder_layers,
         "loss_weights": {f: weights[f] for f in families},
+        "repeats": repeats,
         "batch_size": args.batch_size,
         "category_pooling": args.category_pooling,
         "warmup": args.warmup,
