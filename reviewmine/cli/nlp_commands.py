@@ -89,10 +89,11 @@ def analyze(
             "pending": report.pending, "analyzed": report.analyzed, "new": report.new, "updated": report.updated,
             "sentences": report.sentences, "skipped_language": report.skipped_language,
             "skipped_empty": report.skipped_empty, "seconds": round(report.seconds, 2),
-            "reviews_per_second": round(report.per_second, 1),
+            "load_seconds": round(report.load_seconds, 2), "reviews_per_second": round(report.per_second, 1),
         })  # fmt: skip
         return
-    rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s)" if report.analyzed else ""
+    loading = f", {report.load_seconds:.1f}s of it loading the model" if report.load_seconds >= 0.05 else ""
+    rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s{loading})" if report.analyzed else ""
     typer.echo(f"{report.message()}{rate}; run #{report.run_id}")
 
 

@@ -265,11 +265,14 @@ class AnalyzeReport:
     skipped_language: int = 0
     skipped_empty: int = 0
     sentences: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole run, loading the model included
+    load_seconds: float = 0.0  # loading the model (when analyze_store was given a loader)
 
     @property
     def per_second(self) -> float:
-        return self.analyzed / self.seconds if self.seconds else 0.0
+        """Reviews tagged per second, not counting the model's loading."""
+        tagging = self.seconds - self.load_seconds
+        return self.analyzed / tagging if tagging > 0 else 0.0
 
     def message(self) -> str:
         return (
@@ -323,6 +326,7 @@ def analyze_store(
         return report
     try:
         runner = predictor if isinstance(predictor, Predictor) else _loaded(predictor(), version)
+        report.load_seconds = time.perf_counter() - started
         report.precision = runner.precision
         for start in range(0, len(pending), max(chunk_size, 1)):
             chunk = pending[start : start + chunk_size]

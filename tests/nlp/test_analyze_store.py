@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def test_a_loader_loads_the_model_only_when_reviews_are_pending(store: Store) ->
 
     def load(version: str = "test-random-1") -> Predictor:
         loads.append(version)
+        time.sleep(0.3)  # a slow load must not count against the tagging rate
         return random_predictor()
 
     nothing = analyze_store(store, load, model_version="test-random-1")
@@ -161,6 +163,8 @@ def test_a_loader_loads_the_model_only_when_reviews_are_pending(store: Store) ->
     _fill(store, _reviews())
     report = analyze_store(store, load, model_version="test-random-1")
     assert loads == ["test-random-1"] and report.analyzed == len(BODIES) and report.precision == "fp32"
+    assert 0.3 <= report.load_seconds < report.seconds
+    assert report.per_second == pytest.approx(report.analyzed / (report.seconds - report.load_seconds))
     assert analyze_store(store, load, model_version="test-random-1").pending == 0 and len(loads) == 1
     _fill(store, _reviews("Beta"))
     with pytest.raises(InputError, match="the model loaded is test-random-1, not test-random-9"):
