@@ -290,14 +290,16 @@ def analyze_store(
     model_version: str | None = None,
     brand: str | Sequence[str] | None = None,
     since: datetime | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 512,
     progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeReport:
     """Analyse the reviews lacking a current result for the predictor's model version, committing per chunk.
 
     Each chunk of ``chunk_size`` reviews is one transaction, so an interrupted run keeps what it committed and
-    the next run resumes with the rest. ``progress(done, total)`` is called after each commit. The run is
-    recorded (kind "analyze", locator = model version) as ok, interrupted or failed.
+    the next run resumes with the rest. Larger chunks keep both cores busier (3,000 reviews on the 2-core machine:
+    about 240 reviews/s in chunks of 256, 260 in 512, 268 in 1,024); 512 is about 2 s of work.
+    ``progress(done, total)`` is called after each commit. The run is recorded (kind "analyze", locator = model
+    version) as ok, interrupted or failed.
 
     ``predictor`` may be a function that loads one, with the ``model_version`` it will have
     (`inference.read_model_version` reads it without torch): it is then called only when something is pending,
