@@ -316,8 +316,8 @@ class Predictor:
             "ekman": np.zeros((n, len(EKMAN_GROUPS)), np.float32),
         }
         # Batches of similar length (little padding), the longest first: the workers take batches in order, so the
-        # small ones fill in at the end instead of one worker finishing a long batch alone (analyze's 256-review
-        # chunks: 4-9% more reviews/s, docs/model.md Speed).
+        # small ones fill in at the end instead of one worker finishing a long batch alone (5-10% more reviews/s
+        # on the 2-core machine, docs/model.md Speed).
         order = sorted(range(n), key=lambda i: len(ids[i]), reverse=True)
         batches = [order[start : start + self.batch_size] for start in range(0, n, self.batch_size)]
 

@@ -70,8 +70,8 @@ class TrainSettings:
     lr_heads: float = 1e-3
     weight_decay: float = 0.01
     warmup: float = 0.06
-    # Global gradient-norm clipping (0 = off). One norm over every family's gradient: a family with large gradients
-    # shrinks the step of all the others (docs/model.md, Session 8). "grad_norm" in the epoch log is the mean norm.
+    # Global gradient-norm clipping (0 = off), one norm over every family's gradient. Off, the category floors of
+    # session 8 scored the same (docs/model.md). "grad_norm" in each epoch's log is the mean norm before clipping.
     clip_grad_norm: float = 1.0
     max_length: int = 128
     review_max_length: int = 128
