@@ -48,7 +48,7 @@ def analyze(
         int, typer.Option("--chunk-size", min=1, help="Reviews per committed transaction (and progress step).")
     ] = 512,
     compile_model: Annotated[
-        bool, typer.Option("--compile", help="torch.compile the model first: ~30 s more, then ~15% faster.")
+        bool, typer.Option("--compile", help="torch.compile the model first: 30 s to 2 min more, then 5-30% faster.")
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     db: DbOption = None,

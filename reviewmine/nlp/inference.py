@@ -244,8 +244,8 @@ class Predictor:
     def compile(self) -> None:
         """Compile the model with torch.compile (inductor, dynamic shapes, weights frozen as constants).
 
-        About 1.15-1.3x faster on this CPU after a compile of 30 s to 2 min, so it pays off on large `analyze` runs
-        only. It needs a C++ compiler; if compiling fails the model runs uncompiled (with a warning).
+        1.06-1.3x faster on the 2-core CPUs measured, after a compile of 30 s to 2 min, so it pays off on large
+        `analyze` runs only. It needs a C++ compiler; if compiling fails the model runs uncompiled (with a warning).
         """
         import torch
         import torch._inductor.config as inductor_config
