@@ -36,6 +36,7 @@ __all__ = [
     "TaggerConfig",
     "default_encoder_path",
     "file_sha256",
+    "load_encoder",
 ]
 
 CONFIG_FILE = "config.json"
@@ -196,7 +197,7 @@ class Tagger(nn.Module):
         config = dataclasses.replace(config) if config is not None else TaggerConfig()
         config.encoder = DEFAULT_ENCODER if encoder_path is None else str(path)
         config.encoder_sha256 = _encoder_sha256(path)
-        encoder, tokenizer = _load_encoder(path, config.encoder_layers)
+        encoder, tokenizer = load_encoder(path, config.encoder_layers)
         config.hidden_size = int(encoder.config.hidden_size)
         config.versions = _versions()
         torch.manual_seed(0)
@@ -225,7 +226,7 @@ class Tagger(nn.Module):
                 f"(sha256 {found[:12]}… != {config.encoder_sha256[:12]}…)",
                 where=str(path),
             )
-        encoder, tokenizer = _load_encoder(path, config.encoder_layers)
+        encoder, tokenizer = load_encoder(path, config.encoder_layers)
         model = cls(config, encoder, tokenizer, path)
         weights_file = directory / WEIGHTS_FILE
         if not weights_file.is_file():
@@ -255,7 +256,7 @@ class Tagger(nn.Module):
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        base, _ = _load_encoder(self.encoder_path)
+        base, _ = load_encoder(self.encoder_path)
         base_state = base.state_dict()
         tensors: dict[str, Tensor] = {}
         unused = () if self.config.ekman_rule == EKMAN_HEAD else ("ekman_head.",)
@@ -414,7 +415,7 @@ def _resolve_encoder(config: TaggerConfig, encoder_path: str | Path | None) -> P
     return path
 
 
-def _load_encoder(path: Path, layers: int = 0) -> tuple[nn.Module, Any]:
+def load_encoder(path: Path, layers: int = 0) -> tuple[nn.Module, Any]:
     """Encoder and tokenizer from a local folder, never from a hub; only its bottom ``layers`` when > 0."""
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging

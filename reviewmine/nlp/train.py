@@ -26,7 +26,8 @@ from torch.nn import functional as F
 from ..errors import InputError
 from .data import UNKNOWN, Example, Split, build_splits
 from .inference import ekman_from_members
-from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig
+from .lora import with_lora
+from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
 
 __all__ = [
     "BATCHINGS",
@@ -258,8 +259,11 @@ def train_model(
     if settings.freeze_embeddings:
         for p in model.encoder.embeddings.parameters():
             p.requires_grad = False
-    if settings.lora_rank > 0:
-        model.encoder = _with_lora(model.encoder, settings)
+    if settings.lora_rank > 0:  # a model loaded with --init-from continues its own adapter (lora.py)
+        base, _ = load_encoder(model.encoder_path, model.config.encoder_layers)
+        model.encoder = with_lora(
+            model.encoder, settings.lora_rank, settings.lora_alpha, settings.lora_dropout, base=base
+        )
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
     optimizer = torch.optim.AdamW(
@@ -345,19 +349,6 @@ def train_model(
         model.encoder = model.encoder.merge_and_unload()  # a plain encoder again; `save` stores the factors
     model.eval()
     return {"epochs": history}
-
-
-def _with_lora(encoder: torch.nn.Module, settings: TrainSettings) -> torch.nn.Module:
-    """The encoder with LoRA adapters on its attention and feed-forward linear layers (base weights frozen)."""
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(
-        r=settings.lora_rank,
-        lora_alpha=settings.lora_alpha,
-        lora_dropout=settings.lora_dropout,
-        target_modules=["query", "key", "value", "dense"],
-    )
-    return get_peft_model(encoder, config)
 
 
 def tagger_config(settings: TrainSettings) -> TaggerConfig:

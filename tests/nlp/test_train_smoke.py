@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from reviewmine.cli import app
@@ -138,6 +140,29 @@ def test_lora_training_saves_a_small_low_rank_artifact(tmp_path: Path) -> None:
     batch = model.encode(["Our waiter was rude."])
     with torch.no_grad():
         torch.testing.assert_close(loaded(**batch)["category"], model(**batch)["category"], atol=2e-3, rtol=1e-3)
+
+
+def test_a_lora_model_continued_keeps_its_adapter_rank(tmp_path: Path) -> None:
+    """--init-from on a LoRA model continues its adapter: at first the model is unchanged, and after more training
+    the stored difference still has the adapter's rank (a second adapter stacked on the first doubled it)."""
+    settings = TrainSettings(epochs=1, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0, lora_rank=4)
+    first = Tagger.from_encoder()
+    train_model(first, _rows(), settings, max_steps=3)
+    first.save(tmp_path / "first")
+
+    unchanged = Tagger.load(tmp_path / "first")
+    frozen = replace(settings, lr_encoder=0.0, lr_heads=0.0)
+    train_model(unchanged, _rows(), frozen, max_steps=1)
+    batch = first.encode(["Our waiter was rude.", "Way too expensive."])
+    with torch.no_grad():
+        torch.testing.assert_close(unchanged(**batch)["category"], first(**batch)["category"], atol=2e-3, rtol=1e-3)
+
+    continued = Tagger.load(tmp_path / "first")
+    train_model(continued, _rows(), settings, max_steps=3)
+    continued.save(tmp_path / "continued")
+    stored = load_file(str(tmp_path / "continued" / "model.safetensors"))
+    ranks = {v.shape[1] for k, v in stored.items() if k.endswith(".delta_up")}
+    assert ranks == {4}
 
 
 def test_cli_reports_missing_data(tmp_path: Path) -> None:
