@@ -47,7 +47,8 @@ def _low_rank_differences(encoder: nn.Module, base: nn.Module, rank: int) -> dic
     for name, module in encoder.named_modules():
         if not isinstance(module, nn.Linear) or name.rsplit(".", 1)[-1] not in TARGET_MODULES:
             continue
-        delta = module.weight.detach().float() - base_state[f"{name}.weight"].float()
+        weight = module.weight.detach()
+        delta = weight.float() - base_state[f"{name}.weight"].to(weight.device).float()  # base loads on the CPU
         if not torch.count_nonzero(delta):
             continue
         u, s, vh = torch.linalg.svd(delta, full_matrices=False)
