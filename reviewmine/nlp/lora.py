@@ -14,10 +14,11 @@ import logging
 import torch
 from torch import Tensor, nn
 
+from .model import low_rank_factors
+
 __all__ = ["TARGET_MODULES", "with_lora"]
 
 TARGET_MODULES = ("query", "key", "value", "dense")  # every attention and feed-forward linear layer of BERT
-_RELATIVE_NOISE = 1e-4  # singular values below this share of the largest are rounding noise (as `model.save`)
 log = logging.getLogger(__name__)
 
 
@@ -51,17 +52,17 @@ def _low_rank_differences(encoder: nn.Module, base: nn.Module, rank: int) -> dic
         delta = weight.float() - base_state[f"{name}.weight"].to(weight.device).float()  # base loads on the CPU
         if not torch.count_nonzero(delta):
             continue
-        u, s, vh = torch.linalg.svd(delta, full_matrices=False)
-        if int((s > s[0] * _RELATIVE_NOISE).sum()) > rank:
+        up, down = low_rank_factors(delta)
+        if up.shape[1] > rank:
             return {}
-        root = s[:rank].sqrt()
-        out[name] = (u[:, :rank] * root, root[:, None] * vh[:rank])
+        out[name] = (up, down)
     return out
 
 
 @torch.no_grad()
 def _start_from(adapted: nn.Module, earlier: dict[str, tuple[Tensor, Tensor]]) -> None:
-    """Move each earlier difference out of the weights and into the adapter (B @ A * scaling = up @ down)."""
+    """Move each earlier difference out of the weights and into the adapter's first directions (B @ A * scaling
+    = up @ down); directions past the earlier rank keep peft's start (B zero, A random), so they can still learn."""
     for name, module in adapted.named_modules():
         plain = name.removeprefix("base_model.model.")
         if plain not in earlier or not hasattr(module, "lora_A"):
@@ -70,5 +71,6 @@ def _start_from(adapted: nn.Module, earlier: dict[str, tuple[Tensor, Tensor]]) -
         scale = module.scaling["default"] ** 0.5
         weight = module.base_layer.weight
         weight -= (up @ down).to(weight.dtype)
-        module.lora_B["default"].weight.copy_(up / scale)
-        module.lora_A["default"].weight.copy_(down / scale)
+        used = up.shape[1]
+        module.lora_B["default"].weight[:, :used] = up / scale
+        module.lora_A["default"].weight[:used] = down / scale

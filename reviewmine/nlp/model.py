@@ -37,6 +37,7 @@ __all__ = [
     "default_encoder_path",
     "file_sha256",
     "load_encoder",
+    "low_rank_factors",
 ]
 
 CONFIG_FILE = "config.json"
@@ -352,12 +353,19 @@ def _split_delta(name: str, delta: Tensor) -> dict[str, Tensor]:
     model stays near 3 MB. A full fine-tune's delta is full rank and is stored whole in fp16.
     """
     if delta.ndim == 2:
-        u, s, vh = torch.linalg.svd(delta.float(), full_matrices=False)
-        rank = int((s > s[0] * 1e-4).sum())
-        if rank * sum(delta.shape) < delta.numel() // 2:
-            root = s[:rank].sqrt()
-            return _quantised(name + _UP, u[:, :rank] * root) | _quantised(name + _DOWN, root[:, None] * vh[:rank])
+        up, down = low_rank_factors(delta)
+        if up.shape[1] * sum(delta.shape) < delta.numel() // 2:
+            return _quantised(name + _UP, up) | _quantised(name + _DOWN, down)
     return {name: delta.to(torch.float16).contiguous()}
+
+
+def low_rank_factors(delta: Tensor) -> tuple[Tensor, Tensor]:
+    """``up`` (m×r) and ``down`` (r×n) with ``up @ down == delta``, r its rank: singular values under 1e-4 of the
+    largest are rounding noise; each factor carries the square root of the singular values."""
+    u, s, vh = torch.linalg.svd(delta.float(), full_matrices=False)
+    rank = int((s > s[0] * 1e-4).sum())
+    root = s[:rank].sqrt()
+    return u[:, :rank] * root, root[:, None] * vh[:rank]
 
 
 def _quantised(name: str, factor: Tensor) -> dict[str, Tensor]:
