@@ -66,6 +66,15 @@ def train(
         list[str] | None,
         typer.Option("--repeat", metavar="SOURCE=N", help="Show a source's rows N times an epoch, e.g. hand=5."),
     ] = None,
+    teacher: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--teacher",
+            metavar="FAMILY=MODEL",
+            help="Also learn a family from a model trained on it alone, e.g. category=build/t-category "
+            "(repeatable; the teacher's share falls from 1 to 0 over the run).",
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of weights, data order and dropout [default: 13].")] = None,
     device: Annotated[
         str | None, typer.Option(help="Where to train: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:1.")
@@ -95,15 +104,21 @@ def train(
         reviewmine train --lora-rank 0 --lr-encoder 8e-5 --epochs 4     # full fine-tune
 
         reviewmine train --encoder-layers 0 --epochs 6 --repeat hand=3 --loss-weight ekman=0   # tagger-3's recipe
+
+        reviewmine train --teacher category=build/t-category --teacher category_polarity=build/t-polarity
+        # also learn two families from saved single-task models (docs/model.md, Training)
     """
     import logging
 
+    from ..nlp.distill import check_teachers
     from ..nlp.train import TrainSettings, key_values, resolve_device
     from ..nlp.train import train as run_training
 
     defaults = TrainSettings()
     weights = key_values("--loss-weight", loss_weight or [], defaults.loss_weights, float)
     repeats = key_values("--repeat", repeat or [], defaults.repeats, int, open_keys=True)
+    teachers = key_values("--teacher", teacher or [], {}, str, open_keys=True)
+    check_teachers(teachers)
     if device is not None:
         resolve_device(device)  # an unusable --device fails before any work
     _check_shared(shared)
@@ -114,7 +129,7 @@ def train(
         "lora_alpha": lora_alpha, "encoder_layers": encoder_layers,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
         "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
-        "loss_weights": weights, "repeats": repeats, "seed": seed, "device": device,
+        "loss_weights": weights, "repeats": repeats, "teachers": teachers, "seed": seed, "device": device,
     }  # fmt: skip
     settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(

@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from ..errors import InputError
 from .data import UNKNOWN, Example, Split, build_splits
+from .distill import check_teachers, pad_ids, teacher_logits
 from .inference import ekman_from_members
 from .lora import with_lora
 from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
@@ -114,6 +115,9 @@ class TrainSettings:
     device: str = "auto"
     threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
     seed: int = 13
+    # Families learned from a single-task teacher model as well (family -> model folder; distill.py), the
+    # teacher's share annealed from 1 to 0 over the run. Empty: labels only.
+    teachers: dict[str, str] = field(default_factory=dict)
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {
             "category": 1.0,
@@ -133,12 +137,7 @@ def collate(
     examples: Sequence[Example], ids: Sequence[list[int]], pad_id: int
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """Pad a batch of token-id lists; labels as tensors with UNKNOWN (-1) where a row is unlabelled."""
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for i, row in enumerate(ids):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
+    input_ids, mask = pad_ids(ids, pad_id)
     n_emo = len(next((e.emotion for e in examples if e.emotion is not None), [0] * 28))
     n_loy = len(next((e.loyalty for e in examples if e.loyalty is not None), [0] * 4))
     labels = {
@@ -159,24 +158,36 @@ def ekman_labels(emotion: Tensor) -> Tensor:
 
 
 def multitask_loss(
-    logits: dict[str, Tensor], labels: dict[str, Tensor], weights: dict[str, float]
+    logits: dict[str, Tensor],
+    labels: dict[str, Tensor],
+    weights: dict[str, float],
+    teacher: dict[str, Tensor] | None = None,
+    share: float = 0.0,
 ) -> tuple[Tensor, dict[str, float]]:
-    """Sum of per-family losses, each averaged over only the labelled entries of the batch."""
+    """Sum of per-family losses, each averaged over only the labelled entries of the batch.
+
+    ``teacher``: logits of single-task teachers for some families (distill.py); their targets are
+    ``(1 - share) * label + share * teacher probability``."""
+    teacher = teacher if share > 0 else {}
     parts: dict[str, Tensor] = {}
     for family in ("category", "emotion", "loyalty", "ekman"):
         if family not in labels or weights.get(family, 1.0) == 0:
             continue
         known = labels[family] >= 0
         if known.any():
-            parts[family] = F.binary_cross_entropy_with_logits(
-                logits[family].float()[known], labels[family][known].float()
-            )
+            target = labels[family][known].float()
+            if family in teacher:
+                target = torch.lerp(target, torch.sigmoid(teacher[family].float()[known]), share)
+            parts[family] = F.binary_cross_entropy_with_logits(logits[family].float()[known], target)
     for family, width in (("category_polarity", 3), ("polarity", 3)):
         known = labels[family] >= 0
         if known.any():
-            parts[family] = F.cross_entropy(
-                logits[family].float().reshape(-1, width)[known.reshape(-1)], labels[family][known]
-            )
+            flat = known.reshape(-1)
+            target = labels[family][known]
+            if family in teacher:
+                soft = torch.softmax(teacher[family].float().reshape(-1, width)[flat], dim=-1)
+                target = torch.lerp(F.one_hot(target, width).float(), soft, share)
+            parts[family] = F.cross_entropy(logits[family].float().reshape(-1, width)[flat], target)
     start = torch.zeros((), device=next(iter(logits.values())).device)
     total = sum((weights.get(k, 1.0) * v for k, v in parts.items()), start)
     return total, {k: float(v.detach()) for k, v in parts.items()}
@@ -272,6 +283,8 @@ def train_model(
     )
     ids = _tokenize(model, train_rows, settings)
     lengths = [len(x) for x in ids]
+    pad = int(model.tokenizer.pad_token_id or 0)
+    targets = teacher_logits(settings.teachers, train_rows, ids, pad, device) if settings.teachers else {}
     steps_per_epoch = math.ceil(len(_epoch_rows(train_rows, settings, 0)) / settings.batch_size)
     total = max_steps or steps_per_epoch * settings.epochs
     warmup = max(1, int(settings.warmup * total))
@@ -288,7 +301,6 @@ def train_model(
         schedule.load_state_dict(state["schedule"])
         start_epoch, history = state["epoch"], state["history"]
         log.info("resumed after epoch %d", start_epoch)
-    pad = int(model.tokenizer.pad_token_id or 0)
     by_length = settings.batching == "length"
     step = 0
     for epoch in range(start_epoch, settings.epochs):
@@ -303,7 +315,9 @@ def train_model(
             labels = {k: v.to(device, non_blocking=True) for k, v in labels.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
                 logits = model(**inputs)
-            loss, parts = multitask_loss(logits, labels, settings.loss_weights)
+            teacher = {k: v[batch].to(device, non_blocking=True) for k, v in targets.items()}
+            share = max(0.0, 1.0 - schedule.last_epoch / total)  # the teacher's: 1 at the first step, 0 at the end
+            loss, parts = multitask_loss(logits, labels, settings.loss_weights, teacher, share)
             loss.backward()
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm or math.inf)
             sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(norm)
@@ -386,6 +400,7 @@ def train(
 
     settings = settings or TrainSettings()
     device = resolve_device(settings.device)
+    check_teachers(settings.teachers)
     splits: Split
     splits, files = build_splits(shared, hand_folder)
     torch.manual_seed(settings.seed)
@@ -466,12 +481,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", action="append", default=[], metavar="SOURCE=N", help="rows shown N times an epoch, e.g. hand=5"
     )
+    parser.add_argument(
+        "--teacher", action="append", default=[], metavar="FAMILY=MODEL", help="e.g. category=build/t-cat (distill.py)"
+    )
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.__dataclass_fields__ and v is not None}
     defaults = TrainSettings()
     try:
         overrides["loss_weights"] = key_values("--loss-weight", args.loss_weight, defaults.loss_weights, float)
         overrides["repeats"] = key_values("--repeat", args.repeat, defaults.repeats, int, open_keys=True)
+        overrides["teachers"] = key_values("--teacher", args.teacher, {}, str, open_keys=True)
     except InputError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

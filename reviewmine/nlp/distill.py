@@ -1,0 +1,97 @@
+"""Teachers for multi-task training: families learned from a model trained on them alone, as well as from labels.
+
+On the shared encoder, category detection loses about 0.03 micro-F1 to the polarity objectives, and no loss
+weight or ramp won it back without costing category polarity as much (docs/model.md). Born-again multi-task
+networks (Clark et al. 2019, "BAM!") learn each such family from a single-task teacher too: the training target
+is ``(1 - share) * label + share * teacher``, the teacher's share falling linearly from 1 at the first step to 0
+at the last ("teacher annealing"), so the run ends on the labels alone.
+
+A teacher is an ordinary saved model (`reviewmine train` with the other families weighted 0). Its logits on the
+training rows that carry the family's labels are computed once, before the first step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from ..errors import InputError
+from .data import UNKNOWN, Example
+
+__all__ = ["DISTILLABLE", "check_teachers", "pad_ids", "teacher_logits"]
+
+log = logging.getLogger(__name__)
+
+DISTILLABLE = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
+
+
+def check_teachers(teachers: Mapping[str, str | Path]) -> None:
+    """Fail before any work when a family cannot be distilled or a teacher folder holds no model."""
+    from .model import CONFIG_FILE
+
+    for family, folder in teachers.items():
+        if family not in DISTILLABLE:
+            raise InputError(f"no family {family!r} to distil (one of {', '.join(DISTILLABLE)})", where="--teacher")
+        if not (Path(folder) / CONFIG_FILE).is_file():
+            raise InputError(f"the {family} teacher is not a reviewmine model folder", where=str(folder))
+
+
+def pad_ids(ids: Sequence[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
+    """Token-id lists padded to the longest: (input_ids, attention_mask)."""
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for i, row in enumerate(ids):
+        input_ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    return input_ids, mask
+
+
+def _labelled(row: Example, family: str) -> bool:
+    if family == "category":
+        return row.category[0] != UNKNOWN
+    if family == "category_polarity":
+        return any(p != UNKNOWN for p in row.category_polarity)
+    if family == "polarity":
+        return row.polarity != UNKNOWN
+    if family == "loyalty":
+        return row.loyalty is not None
+    return row.emotion is not None  # emotion, ekman
+
+
+def teacher_logits(
+    teachers: Mapping[str, str | Path],
+    rows: Sequence[Example],
+    ids: Sequence[list[int]],
+    pad_id: int,
+    device: torch.device,
+    batch_size: int = 128,
+) -> dict[str, Tensor]:
+    """Per family, its teacher's logits for every training row (zeros where the row has no such labels), on the
+    CPU. ``ids``: the rows as the run tokenised them."""
+    from .model import Tagger
+
+    check_teachers(teachers)
+    out: dict[str, Tensor] = {}
+    for family, folder in teachers.items():
+        teacher = Tagger.load(folder).to(device)
+        chosen = sorted((i for i, row in enumerate(rows) if _labelled(row, family)), key=lambda i: len(ids[i]))
+        result: Tensor | None = None
+        with torch.inference_mode():
+            for start in range(0, len(chosen), batch_size):
+                part = chosen[start : start + batch_size]
+                input_ids, mask = pad_ids([ids[i] for i in part], pad_id)
+                logits = teacher(input_ids=input_ids.to(device), attention_mask=mask.to(device))[family]
+                if result is None:
+                    result = torch.zeros((len(rows), *logits.shape[1:]))
+                result[part] = logits.float().cpu()
+        if result is None:
+            raise InputError(f"no training row has {family} labels for its teacher to read", where=str(folder))
+        out[family] = result
+        log.info("teacher for %s: %s, %d rows", family, folder, len(chosen))
+        del teacher
+    return out
