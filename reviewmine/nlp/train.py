@@ -168,7 +168,7 @@ def multitask_loss(
 
     ``teacher``: logits of single-task teachers for some families (distill.py); their targets are
     ``(1 - share) * label + share * teacher probability``."""
-    teacher = teacher if share > 0 else {}
+    teacher = (teacher or {}) if share > 0 else {}
     parts: dict[str, Tensor] = {}
     for family in ("category", "emotion", "loyalty", "ekman"):
         if family not in labels or weights.get(family, 1.0) == 0:
