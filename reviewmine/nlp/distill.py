@@ -21,8 +21,9 @@ from torch import Tensor
 
 from ..errors import InputError
 from .data import UNKNOWN, Example
+from .objective import pad_ids
 
-__all__ = ["DISTILLABLE", "check_teachers", "pad_ids", "teacher_logits"]
+__all__ = ["DISTILLABLE", "check_teachers", "teacher_logits"]
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +39,6 @@ def check_teachers(teachers: Mapping[str, str | Path]) -> None:
             raise InputError(f"no family {family!r} to distil (one of {', '.join(DISTILLABLE)})", where="--teacher")
         if not (Path(folder) / CONFIG_FILE).is_file():
             raise InputError(f"the {family} teacher is not a reviewmine model folder", where=str(folder))
-
-
-def pad_ids(ids: Sequence[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
-    """Token-id lists padded to the longest: (input_ids, attention_mask)."""
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for i, row in enumerate(ids):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
-    return input_ids, mask
 
 
 def _labelled(row: Example, family: str) -> bool:

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from reviewmine.cli import app
 from reviewmine.errors import InputError
 from reviewmine.nlp.data import Example
-from reviewmine.nlp.distill import check_teachers, pad_ids, teacher_logits
+from reviewmine.nlp.distill import check_teachers, teacher_logits
 from reviewmine.nlp.model import Tagger
-from reviewmine.nlp.train import TrainSettings, _tokenize, collate, multitask_loss, train_model
+from reviewmine.nlp.objective import collate, multitask_loss, pad_ids
+from reviewmine.nlp.train import TrainSettings, _tokenize, train_model
 
 
 def _rows() -> list[Example]:

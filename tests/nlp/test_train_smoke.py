@@ -17,15 +17,8 @@ from reviewmine.nlp.card import write_artifact
 from reviewmine.nlp.data import UNKNOWN, Example
 from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import EKMAN_HEAD, Tagger
-from reviewmine.nlp.train import (
-    TrainSettings,
-    collate,
-    ekman_labels,
-    key_values,
-    multitask_loss,
-    resolve_device,
-    train_model,
-)
+from reviewmine.nlp.objective import collate, ekman_labels, multitask_loss
+from reviewmine.nlp.train import TrainSettings, key_values, resolve_device, train_model
 from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
 
