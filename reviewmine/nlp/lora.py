@@ -54,6 +54,14 @@ def _low_rank_differences(encoder: nn.Module, base: nn.Module, rank: int) -> dic
             continue
         up, down = low_rank_factors(delta)
         if up.shape[1] > rank:
+            log.warning(
+                "the earlier difference of %s has rank %d > --lora-rank %d: it stays in the weights under a fresh "
+                "adapter, so the saved difference can reach rank %d",
+                name,
+                up.shape[1],
+                rank,
+                up.shape[1] + rank,
+            )
             return {}
         out[name] = (up, down)
     return out

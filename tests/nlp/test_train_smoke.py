@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -156,6 +157,19 @@ def test_a_lora_model_continued_keeps_its_adapter_rank(tmp_path: Path) -> None:
     stored = load_file(str(tmp_path / "continued" / "model.safetensors"))
     ranks = {v.shape[1] for k, v in stored.items() if k.endswith(".delta_up")}
     assert ranks == {4}
+
+
+def test_continuing_with_a_smaller_rank_says_the_difference_will_grow(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An earlier adapter of a higher rank than --lora-rank cannot move into the new one; the run says so."""
+    settings = TrainSettings(epochs=1, batch_size=4, goemotions_per_epoch=0, amazon_per_epoch=0, lora_rank=4)
+    first = Tagger.from_encoder()
+    train_model(first, _rows(), settings, max_steps=2)
+    first.save(tmp_path / "first")
+    with caplog.at_level(logging.WARNING, logger="reviewmine.nlp.lora"):
+        train_model(Tagger.load(tmp_path / "first"), _rows(), replace(settings, lora_rank=2), max_steps=1)
+    assert "rank 4 > --lora-rank 2" in caplog.text
 
 
 def test_cli_reports_missing_data(tmp_path: Path) -> None:
