@@ -60,12 +60,16 @@ def test_teacher_logits_are_the_teachers_own_on_the_rows_labelled_for_the_family
     teacher.eval()
     rows = _rows()
     ids = _tokenize(teacher, rows, TrainSettings())
-    got = teacher_logits({"category": tmp_path / "teacher"}, rows, ids, 0, torch.device("cpu"))
-    assert got["category"].shape == (3, 5)
-    input_ids, mask = pad_ids(ids[:2], 0)
+    folder = tmp_path / "teacher"
+    got = teacher_logits({"category": folder, "emotion": folder}, rows, ids, 0, torch.device("cpu"))
+    assert got["category"].shape == (3, 5) and got["emotion"].shape == (3, 28)
+    input_ids, mask = pad_ids(ids, 0)
     with torch.no_grad():
-        torch.testing.assert_close(got["category"][:2], teacher(input_ids, mask)["category"], atol=2e-3, rtol=1e-3)
+        own = teacher(input_ids, mask)
+    torch.testing.assert_close(got["category"][:2], own["category"][:2], atol=2e-3, rtol=1e-3)
+    torch.testing.assert_close(got["emotion"][2], own["emotion"][2], atol=2e-3, rtol=1e-3)
     assert not got["category"][2].any()  # no category labels on that row: not read
+    assert not got["emotion"][:2].any()  # one pass over the rows of both families, each kept to its own
 
 
 def test_a_run_with_a_teacher_learns_from_it(tmp_path: Path) -> None:
