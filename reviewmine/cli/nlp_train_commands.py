@@ -72,7 +72,15 @@ def train(
             "--teacher",
             metavar="FAMILY=MODEL",
             help="Also learn a family from a model trained on it alone, e.g. category=build/t-category "
-            "(repeatable; the teacher's share falls from 1 to 0 over the run).",
+            "(repeatable; see --teacher-share).",
+        ),
+    ] = None,
+    teacher_share: Annotated[
+        str | None,
+        typer.Option(
+            "--teacher-share",
+            help="The teachers' share of each target: anneal (1 to 0 over the run, BAM) or a constant from 0 to 1 "
+            "(classic distillation into a smaller student) [default: anneal].",
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of weights, data order and dropout [default: 13].")] = None,
@@ -110,7 +118,7 @@ def train(
     """
     import logging
 
-    from ..nlp.distill import check_teachers
+    from ..nlp.distill import ANNEAL, check_teachers
     from ..nlp.train import TrainSettings, key_values, resolve_device
     from ..nlp.train import train as run_training
 
@@ -118,7 +126,7 @@ def train(
     weights = key_values("--loss-weight", loss_weight or [], defaults.loss_weights, float)
     repeats = key_values("--repeat", repeat or [], defaults.repeats, int, open_keys=True)
     teachers = key_values("--teacher", teacher or [], {}, str, open_keys=True)
-    check_teachers(teachers)
+    check_teachers(teachers, teacher_share or ANNEAL)
     if device is not None:
         resolve_device(device)  # an unusable --device fails before any work
     _check_shared(shared)
@@ -129,7 +137,8 @@ def train(
         "lora_alpha": lora_alpha, "encoder_layers": encoder_layers,
         "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
         "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
-        "loss_weights": weights, "repeats": repeats, "teachers": teachers, "seed": seed, "device": device,
+        "loss_weights": weights, "repeats": repeats, "teachers": teachers, "teacher_share": teacher_share,
+        "seed": seed, "device": device,
     }  # fmt: skip
     settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(

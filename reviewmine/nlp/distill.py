@@ -23,17 +23,34 @@ from ..errors import InputError
 from .data import UNKNOWN, Example
 from .objective import pad_ids
 
-__all__ = ["DISTILLABLE", "check_teachers", "teacher_logits"]
+__all__ = ["ANNEAL", "DISTILLABLE", "check_teachers", "teacher_logits", "teacher_share"]
 
 log = logging.getLogger(__name__)
 
 DISTILLABLE = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
+ANNEAL = "anneal"  # TrainSettings.teacher_share: BAM's schedule; a number is a constant share instead
 
 
-def check_teachers(teachers: Mapping[str, str | Path]) -> None:
-    """Fail before any work when a family cannot be distilled or a teacher folder holds no model."""
+def teacher_share(setting: str, step: int, total: int) -> float:
+    """The teacher's share of the target at ``step`` of ``total``: falling from 1 to 0 (``anneal``, BAM), or
+    constant (a number in [0, 1], as in classic distillation into a smaller student, Hinton et al. 2015)."""
+    if setting == ANNEAL:
+        return max(0.0, 1.0 - step / total)
+    try:
+        share = float(setting)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise InputError(f"{setting!r} is neither {ANNEAL!r} nor a number from 0 to 1", where="--teacher-share")
+    return share
+
+
+def check_teachers(teachers: Mapping[str, str | Path], share: str = ANNEAL) -> None:
+    """Fail before any work when a family cannot be distilled, a teacher folder holds no model or the share is
+    neither a schedule nor a number."""
     from .model import CONFIG_FILE
 
+    teacher_share(share, 0, 1)
     for family, folder in teachers.items():
         if family not in DISTILLABLE:
             raise InputError(f"no family {family!r} to distil (one of {', '.join(DISTILLABLE)})", where="--teacher")

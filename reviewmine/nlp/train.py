@@ -23,7 +23,7 @@ import torch
 
 from ..errors import InputError
 from .data import UNKNOWN, Example, Split, build_splits
-from .distill import check_teachers, teacher_logits
+from .distill import ANNEAL, check_teachers, teacher_logits, teacher_share
 from .lora import with_lora
 from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
 from .objective import collate, multitask_loss
@@ -112,9 +112,10 @@ class TrainSettings:
     device: str = "auto"
     threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
     seed: int = 13
-    # Families learned from a single-task teacher model as well (family -> model folder; distill.py), the
-    # teacher's share annealed from 1 to 0 over the run. Empty: labels only.
+    # Families learned from a single-task teacher model as well (family -> model folder; distill.py). Empty:
+    # labels only. The teacher's share of each target: "anneal" (1 -> 0 over the run) or a constant from 0 to 1.
     teachers: dict[str, str] = field(default_factory=dict)
+    teacher_share: str = ANNEAL
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {
             "category": 1.0,
@@ -253,7 +254,7 @@ def train_model(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
                 logits = model(**inputs)
             teacher = {k: v[batch].to(device, non_blocking=True) for k, v in targets.items()}
-            share = max(0.0, 1.0 - schedule.last_epoch / total)  # the teacher's: 1 at the first step, 0 at the end
+            share = teacher_share(settings.teacher_share, schedule.last_epoch, total)
             loss, parts = multitask_loss(logits, labels, settings.loss_weights, teacher, share)
             loss.backward()
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm or math.inf)
@@ -337,7 +338,7 @@ def train(
 
     settings = settings or TrainSettings()
     device = resolve_device(settings.device)
-    check_teachers(settings.teachers)
+    check_teachers(settings.teachers, settings.teacher_share)
     splits: Split
     splits, files = build_splits(shared, hand_folder)
     torch.manual_seed(settings.seed)

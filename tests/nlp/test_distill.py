@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from reviewmine.cli import app
 from reviewmine.errors import InputError
 from reviewmine.nlp.data import Example
-from reviewmine.nlp.distill import check_teachers, teacher_logits
+from reviewmine.nlp.distill import check_teachers, teacher_logits, teacher_share
 from reviewmine.nlp.model import Tagger
 from reviewmine.nlp.objective import collate, multitask_loss, pad_ids
 from reviewmine.nlp.train import TrainSettings, _tokenize, train_model
@@ -96,3 +96,13 @@ def test_bad_teachers_fail_before_any_work(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--shared", str(tmp_path), "--teacher", f"category={tmp_path}"])
     assert result.exit_code == 1
     assert "not a reviewmine model folder" in result.output and str(tmp_path) in result.output
+
+
+def test_the_teachers_share_anneals_or_stays_constant() -> None:
+    assert [teacher_share("anneal", s, 4) for s in range(5)] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert {teacher_share("0.5", s, 4) for s in range(5)} == {0.5}
+    for bad in ("1.5", "half", "-0.1"):
+        with pytest.raises(InputError, match="--teacher-share"):
+            check_teachers({}, bad)
+    result = CliRunner().invoke(app, ["train", "--teacher-share", "lots"])
+    assert result.exit_code == 1 and "neither 'anneal' nor a number" in result.output
