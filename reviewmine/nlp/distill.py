@@ -1,13 +1,15 @@
-"""Teachers for multi-task training: families learned from a model trained on them alone, as well as from labels.
+"""Teachers for multi-task training: families learned from another saved model as well as from labels.
 
 On the shared encoder, category detection loses about 0.03 micro-F1 to the polarity objectives, and no loss
 weight or ramp won it back without costing category polarity as much (docs/model.md). Born-again multi-task
 networks (Clark et al. 2019, "BAM!") learn each such family from a single-task teacher too: the training target
 is ``(1 - share) * label + share * teacher``, the teacher's share falling linearly from 1 at the first step to 0
-at the last ("teacher annealing"), so the run ends on the labels alone.
+at the last ("teacher annealing"), so the run ends on the labels alone. A constant share (``--teacher-share 0.5``)
+is classic distillation instead, e.g. of a deeper model into one with fewer encoder layers.
 
-A teacher is an ordinary saved model (`reviewmine train` with the other families weighted 0). Its logits on the
-training rows that carry the family's labels are computed once, before the first step.
+A teacher is an ordinary saved model on the same vocabulary (it reads the student's token ids): a single-task run
+(`reviewmine train` with the other families weighted 0) or a deeper model. Its logits on the training rows that
+carry the family's labels are computed once, before the first step.
 """
 
 from __future__ import annotations
@@ -106,9 +108,9 @@ def teacher_logits(
                         result[family] = torch.zeros((len(rows), *logits[family].shape[1:]))
                     result[family][part] = logits[family].float().cpu()
         for family, chosen in wanted.items():
-            keep = torch.zeros(len(rows), dtype=torch.bool)
-            keep[chosen] = True
-            out[family] = result[family] * keep.view(-1, *[1] * (result[family].dim() - 1))
+            unlabelled = torch.ones(len(rows), dtype=torch.bool)
+            unlabelled[chosen] = False
+            out[family] = result[family].masked_fill(unlabelled.view(-1, *[1] * (result[family].dim() - 1)), 0.0)
             log.info("teacher for %s: %s, %d rows", family, folder, len(chosen))
         del teacher
     return out
