@@ -71,7 +71,7 @@ def train(
         typer.Option(
             "--teacher",
             metavar="FAMILY=MODEL",
-            help="Also learn a family from a model trained on it alone, e.g. category=build/t-category "
+            help="Also learn a family from another saved model, e.g. category=build/t-category "
             "(repeatable; see --teacher-share).",
         ),
     ] = None,

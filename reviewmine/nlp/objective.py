@@ -63,7 +63,7 @@ def multitask_loss(
 ) -> tuple[Tensor, dict[str, float]]:
     """Sum of per-family losses, each averaged over only the labelled entries of the batch.
 
-    ``teacher``: logits of single-task teachers for some families (distill.py); their targets are
+    ``teacher``: logits of teacher models for some families (distill.py); their targets are
     ``(1 - share) * label + share * teacher probability``."""
     teacher = (teacher or {}) if share > 0 else {}
     parts: dict[str, Tensor] = {}

@@ -112,7 +112,7 @@ class TrainSettings:
     device: str = "auto"
     threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
     seed: int = 13
-    # Families learned from a single-task teacher model as well (family -> model folder; distill.py). Empty:
+    # Families learned from another saved model as well (family -> model folder; distill.py). Empty:
     # labels only. The teacher's share of each target: "anneal" (1 -> 0 over the run) or a constant from 0 to 1.
     teachers: dict[str, str] = field(default_factory=dict)
     teacher_share: str = ANNEAL
