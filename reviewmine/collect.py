@@ -4,6 +4,10 @@ Each page is committed in one transaction together with the saved cursor and the
 loses nothing and the next run resumes after the last committed page without duplicates. A run that ends
 normally clears the cursor, so the next one starts from the newest page again (and, for sources sorted newest
 first, stops as soon as a page holds nothing new).
+
+A run never says "ok" with reviews missing: when a page in the middle of the chain comes back empty, or the
+chain ends far short of the total the source announces, the run ends **partial**, and the next run walks the
+whole chain again instead of stopping at the first page with nothing new.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from .errors import ReviewmineError
 from .records import Review, utc
 
@@ -24,9 +26,12 @@ if TYPE_CHECKING:
     from .http import HttpClient
     from .store.db import Store
 
-__all__ = ["MAX_EMPTY_PAGES", "CollectProgress", "CollectResult", "collect"]
+__all__ = ["MAX_EMPTY_PAGES", "SHORTFALL_TOLERANCE", "CollectProgress", "CollectResult", "collect"]
 
 MAX_EMPTY_PAGES = 5
+# A walk that reached the end of the chain with more than this share of the announced total missing is partial
+# (totals drift a little: reviews removed or hidden after the count was taken).
+SHORTFALL_TOLERANCE = 0.05
 
 
 @dataclass
@@ -50,7 +55,7 @@ class CollectResult:
     source: str
     brand: str
     locator: str
-    status: str = "running"  # ok | failed
+    status: str = "running"  # ok | partial | failed (interrupted when it did not end)
     pages: int = 0
     fetched: int = 0
     new: int = 0
@@ -60,6 +65,9 @@ class CollectResult:
     resumed: bool = False  # started from the cursor an interrupted run left
     stopped: str = ""  # why pagination ended
     errors: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # pages that came back empty while the source said more exist
+    rewalk: bool = False  # the previous run was partial, so this one walked the whole chain again
+    missing: int | None = None  # the announced total less what the store holds, when the run is partial on it
 
     @property
     def ok(self) -> bool:
@@ -76,14 +84,27 @@ class CollectResult:
         """The coverage line, e.g. ``expected 780, fetched 780 (100%), new 20, updated 0, pages 39, errors 0``."""
         expected = "?" if self.expected_total is None else f"{self.expected_total:,}"
         share = f" ({self.coverage:.0%})" if self.coverage is not None else ""
-        return (
+        line = (
             f"expected {expected}, fetched {self.fetched:,}{share}, new {self.new:,}, updated {self.updated:,}, "
             f"pages {self.pages:,}, errors {len(self.errors)}"
         )
+        return f"{line}, empty pages {len(self.gaps)}" if self.gaps else line
+
+    def partial_reason(self) -> str:
+        """Why a partial run is partial, in one sentence (empty when it is not)."""
+        if self.status != "partial":
+            return ""
+        parts = []
+        if self.gaps:
+            parts.append(f"{len(self.gaps)} page(s) came back empty although the source says more exist ({self.gaps[0]})")
+        if self.missing:
+            parts.append(f"{self.missing:,} of the {self.expected_total:,} reviews the source announces are not stored")
+        return "; ".join(parts) + "; the next run walks the whole chain again to fill the gap"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["coverage"] = self.coverage
+        data["partial_reason"] = self.partial_reason() or None
         return data
 
 
@@ -107,16 +128,16 @@ def collect(
     with store.write() as conn:
         target = store.target_id(conn, collector.brand, collector.name, collector.locator)
         saved = None if full else store.cursor(conn, target)
+        rewalk = store.last_collect_status(conn, target) == "partial"
     run_id = store.start_run(
         "collect", brand=collector.brand, source=collector.name, locator=collector.locator, target_id=target
     )
-    with store.write() as conn:
-        targets = store.tables["targets"]
-        conn.execute(targets.update().where(targets.c.id == target).values(last_run_id=run_id))
+    store.set_last_run(target, run_id)
     result = CollectResult(run_id, collector.name, collector.brand, collector.locator, resumed=saved is not None)
+    result.rewalk = rewalk and not full
     try:
-        _paginate(store, collector, http, result, target, saved, max_pages=max_pages, since=since, full=full,
-                  progress=progress)  # fmt: skip
+        reached_end = _paginate(store, collector, http, result, target, saved, max_pages=max_pages, since=since,
+                                full=full or rewalk, progress=progress)  # fmt: skip
     except ReviewmineError as exc:
         result.status = "failed"
         result.errors.append(str(exc))
@@ -127,10 +148,22 @@ def collect(
         raise
     else:
         result.status = "ok"
-    result.stored = _stored(store, target)
-    message = result.errors[-1] if result.errors else result.stopped
+    result.stored = store.target_review_count(target)
+    if result.status == "ok":
+        _assess(collector, result, reached_end=reached_end, since=since)
+    message = result.errors[-1] if result.errors else (result.partial_reason() or result.stopped)
     store.finish_run(run_id, result.status, errors=result.errors, message=message)
     return result
+
+
+def _assess(collector: Collector, result: CollectResult, *, reached_end: bool, since: datetime | None) -> None:
+    """Mark the run partial when it skipped empty pages or ended at the end of the chain far short of the total
+    the source announces (only for sources whose total counts what their pages list, and not under --since)."""
+    expected = result.expected_total if collector.announces_total and since is None else None
+    missing = expected - result.stored if expected and (reached_end or result.gaps) else 0
+    if missing > SHORTFALL_TOLERANCE * (expected or 0) or (result.gaps and (missing > 0 or not expected)):
+        result.status = "partial"
+        result.missing = missing if missing > 0 else None
 
 
 def _paginate(
@@ -145,7 +178,8 @@ def _paginate(
     since: datetime | None,
     full: bool,
     progress: Callable[[CollectProgress], None] | None,
-) -> None:
+) -> bool:
+    """Walk the chain from ``saved`` (or the first page); True when it ended at the source's last page."""
     cursor: dict[str, Any] | None = saved or collector.start_cursor()
     seen_cursors: set[str] = set()
     empty_run = 0  # empty pages in a row (a source may have empty sections, e.g. a country without reviews)
@@ -168,6 +202,8 @@ def _paginate(
             stop = "the last page"
         elif json.dumps(next_cursor, sort_keys=True, default=str) in seen_cursors:
             stop = "a page seen before in this run (the source repeats its cursor)"
+        elif not page.reviews and collector.announces_total:
+            result.gaps.append(response.url)  # followed past; its reviews are missing from this run
         elif older and collector.recency_sorted:
             stop = f"reviews older than --since {since:%Y-%m-%d}"
             next_cursor, stop = _next_section(collector, cursor, stop)
@@ -194,11 +230,12 @@ def _paginate(
             progress(CollectProgress(result.pages, result.fetched, result.new, result.updated,
                                      result.expected_total, delay, response.url))  # fmt: skip
         if result.stopped:
-            return
+            return False
         if stop:
             result.stopped = stop
-            return
+            return next_cursor is None or "seen before" in stop
         cursor = next_cursor
+    return True
 
 
 def _next_section(collector: Collector, cursor: dict[str, Any], stop: str) -> tuple[dict[str, Any] | None, str]:
@@ -232,8 +269,3 @@ def _check_empty_page(
     if empty_run >= MAX_EMPTY_PAGES:
         raise ParseError(collector.name, url, f"{empty_run} empty pages in a row; stopping (pagination never ends)")
 
-
-def _stored(store: Store, target: int) -> int:
-    reviews = store.tables["reviews"]
-    with store.read() as conn:
-        return conn.execute(select(func.count()).where(reviews.c.target_id == target)).scalar_one()

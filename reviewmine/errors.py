@@ -6,6 +6,7 @@ __all__ = [
     "EXIT_ALERT",
     "EXIT_FAILED",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_USAGE",
     "InputError",
     "ReviewmineError",
@@ -16,6 +17,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ALERT = 3
+EXIT_PARTIAL = 4  # a collection ended with reviews the source announces missing; the next run goes back for them
 
 
 class ReviewmineError(Exception):

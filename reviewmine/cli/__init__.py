@@ -1,6 +1,6 @@
 """The `reviewmine` command line: a thin layer over the library; each command's help is its docstring.
 
-Exit codes (stable, for cron): 0 ok, 1 failed, 2 usage error, 3 an alert rule fired.
+Exit codes (stable, for cron): 0 ok, 1 failed, 2 usage error, 3 an alert rule fired, 4 partial collection.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ app = new_app(
     help=(
         "reviewmine: collect public reviews of a brand, tag what customers talk about and how they feel, "
         "and report reputation risk and experience drivers.\n\n"
-        "Exit codes: 0 ok, 1 failed, 2 usage error, 3 an alert rule fired."
+        "Exit codes: 0 ok, 1 failed, 2 usage error, 3 an alert rule fired, 4 partial: a collection ended with "
+        "reviews the source announces missing (the next run goes back for them)."
     ),
 )
 

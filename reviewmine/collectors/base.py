@@ -76,6 +76,9 @@ class Collector(ABC):
     default_base_url: ClassVar[str]
     recency_sorted: ClassVar[bool] = True  # newest first: a re-run may stop at the first known page
     min_delay: ClassVar[float] = 1.0  # seconds between requests to one host
+    # True when ParsedPage.expected_total counts what the chain of pages lists (not, say, every rating of a product
+    # of which a page shows ten): then an empty page mid-chain, or a walk that ends far short of it, is partial.
+    announces_total: ClassVar[bool] = False
 
     def __init__(
         self, locator: str, *, brand: str, base_url: str | None = None, options: dict[str, Any] | None = None

@@ -108,6 +108,7 @@ class SteamCollector(Collector):
     default_base_url: ClassVar[str] = "https://store.steampowered.com"
     recency_sorted: ClassVar[bool] = True
     min_delay: ClassVar[float] = 1.5
+    announces_total: ClassVar[bool] = True  # total_reviews counts what the query's cursor chain lists
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:

@@ -28,7 +28,7 @@ NEXT_DATA_ID = "__NEXT_DATA__"
 PAGE_PROPS = ("props", "pageProps")
 REVIEWS = (*PAGE_PROPS, "reviews")
 PAGINATION = (*PAGE_PROPS, "filters", "pagination")
-TOTAL_PAGES, TOTAL_COUNT, CURRENT_PAGE = "totalPages", "totalCount", "currentPage"
+TOTAL_PAGES, TOTAL_COUNT = "totalPages", "totalCount"
 RATING_SCALE = (1.0, 5.0)
 # One review in props.pageProps.reviews.
 ID = ("id",)
@@ -63,6 +63,7 @@ class TrustpilotCollector(Collector):
     default_base_url: ClassVar[str] = "https://www.trustpilot.com"
     recency_sorted: ClassVar[bool] = True
     min_delay: ClassVar[float] = 2.0
+    announces_total: ClassVar[bool] = True  # totalCount counts the pages' reviews (all languages, as requested)
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:
@@ -86,9 +87,7 @@ class TrustpilotCollector(Collector):
 
     def next_cursor(self, cursor: dict[str, Any], page: ParsedPage) -> dict[str, Any] | None:
         number = int(cursor["page"])
-        if not page.reviews:
-            return None
-        if page.total_pages is not None:
+        if page.total_pages is not None:  # page numbers go on past an empty page: the runner follows them
             return {"page": number + 1} if number < page.total_pages else None
         return {"page": number + 1} if len(page.reviews) >= PAGE_SIZE else None
 
@@ -103,9 +102,6 @@ class TrustpilotCollector(Collector):
         pagination = Fields(data.get(PAGINATION, dict) or {}, fail, data.field(PAGINATION))
         total_pages = pagination.get([TOTAL_PAGES], int)
         total_count = pagination.get([TOTAL_COUNT], int)
-        current = pagination.get([CURRENT_PAGE], int)
-        if not raw_reviews and total_count and (current or 1) <= (total_pages or 1):
-            raise fail(f"page {current or 1} lists no reviews but the company has {total_count}", field="reviews")
         reviews = [self._review(item, Fields(item, fail, f"reviews[{i}]")) for i, item in enumerate(raw_reviews)]
         return ParsedPage(reviews=reviews, expected_total=total_count, total_pages=total_pages)
 

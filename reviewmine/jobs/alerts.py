@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
     from ..store.db import Store
 
-__all__ = ["Alert", "deliver", "evaluate_rules"]
+__all__ = ["PARTIAL_COLLECTION", "Alert", "deliver", "evaluate_rules", "partial_alerts"]
 
 WEBHOOK_TIMEOUT_S = 10.0
+PARTIAL_COLLECTION = "partial_collection"  # the event kind of a collect run that ended with reviews missing
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,30 @@ def evaluate_rules(rules: tuple[AlertRule, ...], scores: pd.DataFrame, events: p
                         details={"period_start": start, "size": float(event.size), "q_value": float(event.q_value)},
                     )
                 )
+    return alerts
+
+
+def partial_alerts(rules: tuple[AlertRule, ...], rows: list[dict[str, Any]]) -> list[Alert]:
+    """One alert per partial collection (the job's collect rows) and rule listing ``partial_collection``."""
+    alerts: list[Alert] = []
+    for rule in rules:
+        if PARTIAL_COLLECTION not in rule.event_kinds:
+            continue
+        for row in rows:
+            if rule.brands and row["brand"] not in rule.brands:
+                continue
+            where = f"{row['source']} {row['locator']}"
+            alerts.append(
+                Alert(
+                    key=f"{rule.name}|{PARTIAL_COLLECTION}|{row['brand']}|{where}|run {row.get('run_id')}",
+                    rule=rule.name,
+                    brand=row["brand"],
+                    category="",
+                    what=PARTIAL_COLLECTION,
+                    message=f"{row['brand']} / {where}: collection partial: {row.get('partial_reason')}",
+                    details={"run_id": row.get("run_id"), "missing": row.get("missing"), "gaps": row.get("gaps")},
+                )
+            )
     return alerts
 
 

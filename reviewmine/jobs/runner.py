@@ -2,7 +2,8 @@
 
 Each step is isolated: a failing source is recorded and the others go on; a failing step is recorded and the
 run carries on with what it has. The summary (a plain dict, also written as summary.json) says what happened.
-Exit codes: 0 ok, 1 something failed, 3 no failures but an alert fired (cron/CI can react to either).
+Exit codes: 0 ok, 1 something failed, 4 no failures but a collection was partial (reviews the source announces
+are missing), 3 none of those but an alert fired (cron/CI can react to each).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_ALERT, EXIT_FAILED, EXIT_OK, ReviewmineError
+from ..errors import EXIT_ALERT, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, ReviewmineError
 from ..records import utcnow
 from ..store.db import Store
 from .config import JobConfig, SourceSpec
@@ -33,13 +34,20 @@ class JobOutcome:
 
     summary: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    partial: list[dict[str, Any]] = field(default_factory=list)  # the collect rows that ended partial
     new_alerts: int = 0
 
     @property
     def exit_code(self) -> int:
         if self.failures:
             return EXIT_FAILED
+        if self.partial:
+            return EXIT_PARTIAL
         return EXIT_ALERT if self.new_alerts else EXIT_OK
+
+    @property
+    def status(self) -> str:
+        return {EXIT_OK: "ok", EXIT_FAILED: "failed", EXIT_PARTIAL: "partial", EXIT_ALERT: "alert"}[self.exit_code]
 
 
 @dataclass
@@ -87,7 +95,10 @@ def collect_step(store: Store, job: JobConfig, outcome: JobOutcome, http_setting
                 except Exception as exc:  # one source's bug or outage must not stop the others
                     log.exception("collect %s crashed", where)
                     row |= {"status": "failed", "errors": [f"{type(exc).__name__}: {exc}"]}
-                if row.get("status") != "ok":
+                if row.get("status") == "partial":
+                    outcome.partial.append(row)
+                    log.warning("collect %s partial: %s", where, row.get("partial_reason"))
+                elif row.get("status") != "ok":
                     outcome.failures.append(f"collect {where}: {'; '.join(row.get('errors') or ['failed'])}")
                     log.error("collect %s failed: %s", where, "; ".join(row.get("errors") or []))
                 else:
@@ -174,9 +185,9 @@ def _risk_view(workspace: Any, job: JobConfig) -> RiskView:
 
 
 def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: Any) -> dict[str, Any]:
-    from .alerts import deliver, evaluate_rules
+    from .alerts import deliver, evaluate_rules, partial_alerts
 
-    alerts = evaluate_rules(job.alerts, risk.scores, risk.events)
+    alerts = evaluate_rules(job.alerts, risk.scores, risk.events) + partial_alerts(job.alerts, outcome.partial)
     result = deliver(store, job.alerts, alerts, job.name)
     outcome.new_alerts = len(result["new"])
     for failure in result["failures"]:
@@ -229,7 +240,7 @@ def run_job(store: Store, job: JobConfig, *, http_settings: Any = None, analyze_
     summary["ended_at"] = utcnow().isoformat()
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["exit_code"] = outcome.exit_code
-    summary["status"] = {EXIT_OK: "ok", EXIT_FAILED: "failed", EXIT_ALERT: "alert"}[outcome.exit_code]
+    summary["status"] = outcome.status
     job.output.mkdir(parents=True, exist_ok=True)
     _write_atomic(job.output / "summary.json", json.dumps(summary, indent=2, default=str, ensure_ascii=False))
     outcome.summary = summary

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, select
+from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, func, select
 from sqlalchemy.exc import DatabaseError
 
 from ..errors import StoreError
@@ -154,6 +154,27 @@ class Store:
         value = json.dumps(cursor) if cursor is not None else None
         conn.execute(targets.update().where(targets.c.id == target_id).values(cursor=value))
 
+    def set_last_run(self, target_id: int, run_id: int) -> None:
+        targets = self.tables["targets"]
+        with self.write() as conn:
+            conn.execute(targets.update().where(targets.c.id == target_id).values(last_run_id=run_id))
+
+    def last_collect_status(self, conn: Connection, target_id: int) -> str | None:
+        """How the latest collect run of a target that got to its end ended: ok or partial (None: never)."""
+        runs = self.tables["runs"]
+        query = (
+            select(runs.c.status)
+            .where(runs.c.target_id == target_id, runs.c.kind == "collect", runs.c.status.in_(("ok", "partial")))
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        return conn.execute(query).scalar()
+
+    def target_review_count(self, target_id: int) -> int:
+        reviews = self.tables["reviews"]
+        with self.read() as conn:
+            return conn.execute(select(func.count()).where(reviews.c.target_id == target_id)).scalar_one()
+
     # -- reviews ----------------------------------------------------------------------------------------
 
     def upsert_reviews(
@@ -239,7 +260,7 @@ class Store:
         conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
 
     def finish_run(self, run_id: int, status: str, **values: Any) -> None:
-        """Close a run with status ok, failed or interrupted (its own transaction)."""
+        """Close a run with status ok, partial, failed or interrupted (its own transaction)."""
         with self.write() as conn:
             self.update_run(conn, run_id, status=status, ended_at=to_db(utcnow()), **values)
 

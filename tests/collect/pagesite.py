@@ -70,6 +70,7 @@ class PageSiteCollector(Collector):
     default_base_url: ClassVar[str] = "http://127.0.0.1:9"
     recency_sorted: ClassVar[bool] = True
     min_delay: ClassVar[float] = 0.02
+    announces_total: ClassVar[bool] = True
 
     def start_cursor(self) -> dict[str, Any]:
         return {"page": 1}

@@ -21,6 +21,7 @@ class SteamSite:
         self.server = server
         self.per_page = per_page
         self.claimed_total: int | None = None  # set: the first page claims this total and lists nothing
+        self.stuck: set[str] = set()  # cursors answered with an empty page and the same cursor back
         self.reviews = [self._review(n) for n in reversed(range(n_reviews))]  # newest first
         server.route(f"/appreviews/{APP_ID}", self._answer)
 
@@ -51,6 +52,8 @@ class SteamSite:
             "reviews": chunk,
             "cursor": f"c{index + len(chunk)}",
         }
+        if cursor in self.stuck:
+            body.update(reviews=[], cursor=cursor, query_summary={"num_reviews": 0})
         if cursor == "*":
             body["query_summary"]["total_reviews"] = len(self.reviews)
             if self.claimed_total is not None:

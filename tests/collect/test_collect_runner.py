@@ -147,7 +147,8 @@ def test_empty_pages_mid_way_are_followed_but_not_forever(
     site = PageSite(server, 23)
     site.faults[2] = Reply(json.dumps({"total": 23, "pages": 5, "reviews": []}), content_type="application/json")
     result = collect(store, _collector(site), http)
-    assert result.ok and result.pages == 5 and result.fetched == 18  # page 2 stood empty, the rest were read
+    assert result.status == "partial" and result.pages == 5 and result.fetched == 18  # page 2 empty, rest read
+    assert result.missing == 5 and len(result.gaps) == 1 and store.run(result.run_id)["status"] == "partial"
     endless = json.dumps({"total": 23, "pages": 99, "reviews": []})
     for page in range(2, 9):
         site.faults[page] = Reply(endless, content_type="application/json")

@@ -82,8 +82,10 @@ def test_trustpilot_blob_without_reviews() -> None:
     )
 
 
-def test_trustpilot_empty_page_that_claims_reviews() -> None:
-    _expect_refusal(TP, _tp_with(lambda d: d["props"]["pageProps"].update(reviews=[])), "reviews")
+def test_trustpilot_empty_page_keeps_its_pagination_for_the_runner() -> None:
+    """An empty page is the runner's to judge (layout change on page 1, a gap further on: tests/collect)."""
+    page = _parse(TP, _tp_with(lambda d: d["props"]["pageProps"].update(reviews=[])))
+    assert page.reviews == [] and page.total_pages and page.expected_total
 
 
 @pytest.mark.parametrize(

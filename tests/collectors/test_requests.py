@@ -79,7 +79,8 @@ def test_trustpilot_requests_and_stop() -> None:
     assert url == "https://de.trustpilot.com/review/example.com?languages=all&sort=recency&page=4"
     assert collector.next_cursor({"page": 4}, _page(20, total_pages=5)) == {"page": 5}
     assert collector.next_cursor({"page": 5}, _page(20, total_pages=5)) is None  # last page
-    assert collector.next_cursor({"page": 1}, _page(0, total_pages=5)) is None  # empty page
+    assert collector.next_cursor({"page": 1}, _page(0, total_pages=5)) == {"page": 2}  # past an empty page
+    assert collector.next_cursor({"page": 1}, _page(0)) is None  # JSON-LD: an empty page ends it
     assert collector.next_cursor({"page": 1}, _page(20)) == {"page": 2}  # JSON-LD: no page count, a full page
     assert collector.next_cursor({"page": 1}, _page(7)) is None
 
