@@ -39,6 +39,8 @@ class Reply:
     delay: float = 0.0
     gzip: bool = False
     chunked: bool = False  # send without Content-Length (so only the streamed size limit can catch it)
+    trickle: float = 0.0  # seconds between single bytes of the body: each gap is short, the whole is endless
+    trickle_headers: bool = False  # with trickle: the status line and headers come a byte at a time too
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ def _make_handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             if reply.gzip:
                 data = gzip.compress(data)
                 headers["Content-Encoding"] = "gzip"
+            if reply.trickle:
+                self._trickle(reply, headers, data)
+                return
             try:
                 self.send_response(reply.status)
                 for key, value in headers.items():
@@ -148,6 +153,22 @@ def _make_handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (a timeout or a size limit): fine
+
+        def _trickle(self, reply: Reply, headers: dict[str, str], data: bytes) -> None:
+            """Write the answer a byte at a time (bounded by its length); stop when the client hangs up."""
+            lines = [f"HTTP/1.1 {reply.status} OK", *(f"{k}: {v}" for k, v in headers.items())]
+            lines += [f"Content-Length: {len(data)}", "Connection: close"]
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            self.close_connection = True
+            try:
+                if not reply.trickle_headers:
+                    self.wfile.write(head)
+                    head = b""
+                for byte in head + data:
+                    time.sleep(reply.trickle)
+                    self.wfile.write(bytes([byte]))
+            except OSError:
+                return  # the client gave up: what the test wants
 
         do_GET = do_POST = do_HEAD = _handle
 

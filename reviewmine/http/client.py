@@ -4,12 +4,18 @@ Per request: validate the URL (http/https only), answer from the dev cache if on
 (fetched once per origin), wait for the host's slot and its minimum delay, send with timeouts, read at most
 ``max_bytes``, retry transient failures with backoff (honouring Retry-After), and follow redirects one hop at a
 time so every hop passes the same checks. Like scrapy's downloader middlewares, but as one small class.
+
+Every attempt also has a deadline (``HttpSettings.deadline``): a server that sends one byte every few seconds
+never trips the read timeout, which counts the gap between bytes, so the answer must be complete in time or the
+attempt counts as a timeout (retried, then failed).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 
@@ -26,6 +32,11 @@ from .urls import host_key, validate_url
 __all__ = ["HttpClient"]
 
 _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_DEADLINE_GRACE_S = 1.0  # the worker's own check fires first whenever a byte arrives; this covers header trickles
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """No complete answer within the deadline of one attempt."""
 
 
 @dataclass
@@ -153,12 +164,34 @@ class HttpClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, request: Request) -> _Answer:
+        """One attempt, within the deadline: sent from a daemon thread, so that a server trickling its headers
+        cannot hold the run (the abandoned thread ends when that server stops or the process exits)."""
+        limit = self.settings.deadline
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def attempt() -> None:
+            try:
+                outcome["answer"] = self._send_now(request, time.monotonic() + limit)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=attempt, name="reviewmine-fetch", daemon=True).start()
+        if not done.wait(limit + _DEADLINE_GRACE_S):
+            raise DeadlineExceeded(f"no complete answer within {limit:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["answer"]
+
+    def _send_now(self, request: Request, deadline: float) -> _Answer:
         headers = {k: v for k, v in request.headers.items() if k.lower() != "user-agent"}  # we stay honest
         try:
             built = self._client.build_request(request.method, request.url, headers=headers, data=request.data)
             response = self._client.send(built, stream=True)
             try:
-                content = b"" if response.next_request is not None else self._read(response, request.url)
+                content = b"" if response.next_request is not None else self._read(response, request.url, deadline)
             finally:
                 response.close()
         except httpx.HTTPError as exc:
@@ -175,7 +208,7 @@ class HttpClient:
             redirect=response.next_request,
         )
 
-    def _read(self, response: httpx.Response, url: str) -> bytes:
+    def _read(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -190,6 +223,8 @@ class HttpClient:
             size += len(chunk)
             if size > limit:
                 raise TooLargeError(f"response too large: stopped reading past the {limit:,} byte limit", url=url)
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(f"no complete answer within {self.settings.deadline:g} s")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -217,6 +252,8 @@ class HttpClient:
 
 
 def _describe(exc: httpx.HTTPError, settings: HttpSettings) -> str:
+    if isinstance(exc, DeadlineExceeded):
+        return f"no complete answer within the {settings.deadline:g} s deadline (the server sends too slowly)"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"connection timed out (after {settings.connect_timeout:g} s)"
     if isinstance(exc, httpx.TimeoutException):

@@ -26,7 +26,8 @@ class HttpSettings:
 
     contact: str = PROJECT_URL  # shown in the User-Agent so a site owner can reach whoever runs the crawl
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # the longest silence between two bytes
+    deadline: float = 120.0  # the longest one attempt may take, from sending to the last byte
     max_bytes: int = 20_000_000  # largest body accepted (after decompression)
     max_redirects: int = 5
     min_delay: float | None = None
@@ -45,6 +46,8 @@ class HttpSettings:
         for name in ("connect_timeout", "read_timeout", "backoff", "max_retry_wait"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must not be negative", where="http settings")
+        if self.deadline <= 0:
+            raise InputError("deadline must be positive", where="http settings")
         if self.min_delay is not None and self.min_delay < 0:
             raise InputError("the delay must not be negative", where="--delay")
         if self.max_bytes <= 0 or self.max_redirects < 0 or self.max_retries < 0:

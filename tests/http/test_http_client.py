@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,17 @@ def test_hanging_response_times_out_is_retried_then_fails_clearly(server: Loopba
     with pytest.raises(FetchError, match=r"gave up after 3 attempts: timed out .*read timeout 0.2 s"):
         _get(settings, server.url("/slow"))
     assert len(server.requested("/slow")) == 3
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_server_trickling_bytes_hits_the_deadline_and_is_retried(server: LoopbackServer, headers_too: bool) -> None:
+    """One byte every 0.1 s never trips the 0.5 s read timeout; the 0.6 s deadline ends each attempt."""
+    server.route("/drip", Reply("x" * 60, trickle=0.1, trickle_headers=headers_too))
+    settings = replace(FAST, read_timeout=0.5, deadline=0.6, max_retries=1)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"gave up after 2 attempts: no complete answer within the 0.6 s deadline"):
+        _get(settings, server.url("/drip"))
+    assert len(server.requested("/drip")) == 2 and time.monotonic() - started < 5
 
 
 def test_redirects_are_followed_and_a_loop_is_an_error(server: LoopbackServer) -> None:
