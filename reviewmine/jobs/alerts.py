@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..records import utcnow
 from ..store.timefmt import to_db
-from .config import AlertRule
+from .config import PARTIAL_COLLECTION, AlertRule
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["PARTIAL_COLLECTION", "Alert", "deliver", "evaluate_rules", "partial_alerts"]
 
 WEBHOOK_TIMEOUT_S = 10.0
-PARTIAL_COLLECTION = "partial_collection"  # the event kind of a collect run that ended with reviews missing
 
 
 @dataclass(frozen=True)

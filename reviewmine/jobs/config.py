@@ -23,35 +23,80 @@ A job file is TOML::
     event_kinds = ["negative_share", "volume"]   # ... or an event of these kinds appears (docs/methods.md)
     webhook = "https://hooks.slack.com/services/..."   # or webhook_env = "SLACK_WEBHOOK_URL"
 
-`load_job` validates everything and reports *every* problem with its line, so `reviewmine run --check` can list
-them all at once.
+`load_job` checks every key's type and value and reports *every* problem with its key path and line, so
+`reviewmine run --check` can list them all at once and a run never starts on a file it would trip over later.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ._toml_lines import KeyPath, TomlLines, format_key_path
 
-__all__ = ["AlertRule", "BrandSpec", "JobConfig", "JobFileError", "SourceSpec", "load_job"]
+__all__ = ["PARTIAL_COLLECTION", "AlertRule", "BrandSpec", "JobConfig", "JobFileError", "SourceSpec", "load_job"]
 
-_SOURCE_KEYS = {"source", "locator", "max_pages", "base_url", "delay", "since", "full"}
-_BRAND_KEYS = {"name", "competitors", "sources"}
-_JOB_KEYS = {"name", "output", "period", "db", "log_file", "analyze", "model"}
-_ALERT_KEYS = {"name", "brands", "categories", "min_score", "event_kinds", "webhook", "webhook_env"}
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a key's value must be; ``expected`` completes "expected ..., got ..."."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    item: _Kind | None = None  # for a list: what each element must be
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)  # TOML true is no number, though a Python int
+
+
+_STRING = _Kind("a string", lambda value: isinstance(value, str))
+_INTEGER = _Kind("an integer", lambda value: isinstance(value, int) and not isinstance(value, bool))
+_NUMBER = _Kind("a number", _is_number)
+_BOOLEAN = _Kind("true or false", lambda value: isinstance(value, bool))
+_WHEN = _Kind('a date or a span like "90d"', lambda value: isinstance(value, str | date))  # datetime is a date
+_TABLE = _Kind("a table", lambda value: isinstance(value, dict))
+_STRINGS = _Kind("a list of strings", lambda value: isinstance(value, list), item=_STRING)
+_TABLES = _Kind("a list of tables", lambda value: isinstance(value, list), item=_TABLE)
+
+_ROOT_KEYS = {"job": _TABLE, "brands": _TABLES, "alerts": _TABLES}
+_JOB_KEYS = {
+    **dict.fromkeys(("name", "output", "period", "db", "log_file", "model"), _STRING),
+    "analyze": _BOOLEAN,
+}
+_BRAND_KEYS = {"name": _STRING, "competitors": _STRINGS, "sources": _TABLES}
+_SOURCE_KEYS = {
+    **dict.fromkeys(("source", "locator", "base_url"), _STRING),
+    "max_pages": _INTEGER,
+    "delay": _NUMBER,
+    "since": _WHEN,
+    "full": _BOOLEAN,
+}
+_ALERT_KEYS = {
+    **dict.fromkeys(("name", "webhook", "webhook_env"), _STRING),
+    **dict.fromkeys(("brands", "categories", "event_kinds"), _STRINGS),
+    "min_score": _NUMBER,
+}
+
+
+# The event kind of a collection that ended partial (reviews the source announces are missing; docs/collecting.md).
+PARTIAL_COLLECTION = "partial_collection"
 
 
 class JobFileError(InputError):
-    """One or more problems in a job file, each with its line."""
+    """One or more problems in a job file, each with its line (None where the text does not show it)."""
 
-    def __init__(self, path: Path, problems: list[tuple[int, str]]) -> None:
+    def __init__(self, path: Path, problems: list[tuple[int | None, str]]) -> None:
         self.path, self.problems = path, problems
-        lines = [f"{path}:{line}: {message}" for line, message in problems]
-        super().__init__(f"{len(problems)} problem(s) in job file\n" + "\n".join(lines))
+        lines = [f"{path}:{line}: {message}" if line else f"{path}: {message}" for line, message in problems]
+        super().__init__(lines[0] if len(lines) == 1 else f"{len(lines)} problems in job file\n" + "\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -97,37 +142,6 @@ class JobConfig:
     alerts: tuple[AlertRule, ...] = field(default_factory=tuple)
 
 
-class _LineFinder:
-    """Maps a key path (table name, occurrence, key) to its line in the TOML text, for error messages."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers: list[tuple[int, str]] = []
-        for number, line in enumerate(self.lines, 1):
-            match = re.match(r"\s*\[\[?\s*([A-Za-z0-9_.\s]+?)\s*\]\]?\s*(#.*)?$", line)
-            if match:
-                self.headers.append((number, match.group(1).replace(" ", "")))
-
-    def table(self, name: str, index: int, parent: tuple[str, int] | None = None) -> int:
-        """Line of the ``index``-th ``[[name]]`` header (within the ``parent`` occurrence when given)."""
-        start, end = 0, len(self.lines) + 1
-        if parent:
-            start = self.table(*parent)
-            later = [n for n, h in self.headers if n > start and h == parent[0]]
-            end = later[0] if later else end
-        found = [n for n, h in self.headers if h == name and start <= n < end]
-        return found[index] if index < len(found) else (start or 1)
-
-    def key(self, table_line: int, key: str) -> int:
-        for number in range(table_line, len(self.lines) + 1):
-            line = self.lines[number - 1]
-            if number > table_line and re.match(r"\s*\[", line):
-                break
-            if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return number
-        return table_line
-
-
 def load_job(path: str | Path) -> JobConfig:
     """Read and validate a job file; raise JobFileError listing every problem with its line."""
     path = Path(path)
@@ -135,172 +149,208 @@ def load_job(path: str | Path) -> JobConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("job file not found", where=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the job file ({exc.strerror or exc})", where=str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", where=str(path)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise JobFileError(path, [(line, f"not valid TOML: {getattr(exc, 'msg', exc)}")]) from None
-    return _Validator(path, data, _LineFinder(text)).run()
+        line, message = _syntax_error_at(exc, text)
+        raise JobFileError(path, [(line, f"not valid TOML: {message}")]) from None
+    return _Validator(path, TomlLines(text)).run(data)
 
 
-def _line_from_message(message: str) -> int:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else 1
+def _syntax_error_at(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:
+    """tomllib's line (an attribute from Python 3.14, inside the message before) and its message without it."""
+    message = getattr(exc, "msg", None) or str(exc)
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if match:
+        return getattr(exc, "lineno", None) or int(match.group(1)), f"{message[: match.start()]} (column {match[2]})"
+    if message.endswith("(at end of document)"):
+        return getattr(exc, "lineno", None) or max(1, len(text.splitlines())), message
+    return getattr(exc, "lineno", None) or 1, message
+
+
+def _describe(value: Any) -> str:
+    """A value the way it reads in TOML, for "expected a number, got true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list of tables" if value and all(isinstance(item, dict) for item in value) else "a list"
+    if isinstance(value, datetime | date):
+        return f"the date {value.isoformat()}"
+    return str(value)  # numbers and TOML times
 
 
 class _Validator:
-    def __init__(self, path: Path, data: dict[str, Any], finder: _LineFinder) -> None:
-        self.path, self.data, self.finder = path, data, finder
-        self.problems: list[tuple[int, str]] = []
+    def __init__(self, path: Path, lines: TomlLines) -> None:
+        self.path, self.lines = path, lines
+        self.problems: list[tuple[int | None, str]] = []
 
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append((line, message))
+    def problem(self, at: KeyPath, message: str) -> None:
+        """A problem with the value at key path ``at``, on the line where that is written when the text shows it."""
+        where = format_key_path(at)
+        self.problems.append((self.lines.line_of(at), f"{where}: {message}" if where else message))
 
-    def run(self) -> JobConfig:
-        job = self.data.get("job", {})
-        job_line = self.finder.table("job", 0)
-        for key in sorted(set(self.data) - {"job", "brands", "alerts"}):
-            self.problem(1, f"unknown top-level table or key {key!r} (expected [job], [[brands]], [[alerts]])")
-        self._unknown(job, _JOB_KEYS, job_line, "[job]")
-        period = job.get("period", "90d")
+    def table(self, raw: dict[str, Any], at: KeyPath, kinds: dict[str, _Kind]) -> dict[str, Any]:
+        """The keys of ``raw`` whose values have their kind; unknown keys and wrong types become problems."""
+        valid: dict[str, Any] = {}
+        for key, value in raw.items():
+            kind = kinds.get(key)
+            if kind is None:
+                self.problem((*at, key), f"unknown key (allowed: {', '.join(sorted(kinds))})")
+            elif self._is_kind(value, kind, (*at, key)):
+                valid[key] = value
+        return valid
+
+    def _is_kind(self, value: Any, kind: _Kind, at: KeyPath) -> bool:
+        if not kind.accepts(value):
+            self.problem(at, f"expected {kind.expected}, got {_describe(value)}")
+            return False
+        if kind.item is None:
+            return True
+        wrong = [index for index, item in enumerate(value) if not kind.item.accepts(item)]
+        for index in wrong:
+            self.problem((*at, index), f"expected {kind.item.expected}, got {_describe(value[index])}")
+        return not wrong
+
+    def run(self, data: dict[str, Any]) -> JobConfig:
         from ..timeparse import parse_span
 
+        root = self.table(data, (), _ROOT_KEYS)
+        job = self.table(root.get("job", {}), ("job",), _JOB_KEYS)
+        period = job.get("period", "90d")
         try:
-            parse_span(str(period))
+            parse_span(period)
         except ValueError as exc:
-            self.problem(self.finder.key(job_line, "period"), str(exc))
-        brands = [self._brand(raw, i) for i, raw in enumerate(self.data.get("brands", []))]
-        names = [b.name for b in brands]
-        if not brands:
-            self.problem(1, "no [[brands]]: a job needs at least one brand with a source")
-        for i, brand in enumerate(brands):
+            self.problem(("job", "period"), str(exc))
+        brands = [self._brand(raw, index) for index, raw in enumerate(root.get("brands", []))]
+        names = [brand.name for brand in brands]
+        if not brands and ("brands" not in data or "brands" in root):
+            self.problem((), "no [[brands]]: a job needs at least one brand with a source")
+        for index, brand in enumerate(brands):
             for rival in brand.competitors:
                 if rival not in names:
-                    line = self.finder.key(self.finder.table("brands", i), "competitors")
-                    self.problem(line, f"competitor {rival!r} of {brand.name!r} is not a [[brands]] entry")
+                    at: KeyPath = ("brands", index, "competitors")
+                    self.problem(at, f"competitor {rival!r} of {brand.name!r} is not a [[brands]] entry")
         seen: set[str] = set()
-        for i, name in enumerate(names):
+        for index, name in enumerate(names):
             if name in seen:
-                self.problem(self.finder.table("brands", i), f"brand {name!r} is listed twice")
+                self.problem(("brands", index), f"brand {name!r} is listed twice")
             seen.add(name)
-        alerts = [self._alert(raw, i, names) for i, raw in enumerate(self.data.get("alerts", []))]
+        alerts = [self._alert(raw, index, names) for index, raw in enumerate(root.get("alerts", []))]
         if self.problems:
-            raise JobFileError(self.path, sorted(self.problems))
+            order = sorted(self.problems, key=lambda problem: (problem[0] is None, problem[0] or 0, problem[1]))
+            raise JobFileError(self.path, order)
         base = self.path.parent
         return JobConfig(
             path=self.path,
-            name=str(job.get("name", self.path.stem)),
-            output=base / str(job.get("output", "reviewmine-output")),
-            period=str(period),
+            name=job.get("name", self.path.stem),
+            output=base / job.get("output", "reviewmine-output"),
+            period=period,
             db=base / job["db"] if job.get("db") else None,
             log_file=base / job["log_file"] if job.get("log_file") else None,
-            analyze=bool(job.get("analyze", True)),
+            analyze=job.get("analyze", True),
             model=job.get("model"),
             brands=tuple(brands),
             alerts=tuple(alerts),
         )
 
-    def _unknown(self, table: dict[str, Any], allowed: set[str], line: int, where: str) -> None:
-        for key in sorted(set(table) - allowed):
-            self.problem(
-                self.finder.key(line, key), f"unknown key {key!r} in {where} (allowed: {', '.join(sorted(allowed))})"
-            )
-
     def _brand(self, raw: dict[str, Any], index: int) -> BrandSpec:
-        line = self.finder.table("brands", index)
-        self._unknown(raw, _BRAND_KEYS, line, "[[brands]]")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            self.problem(line, '[[brands]] entry needs name = "..."')
+        at: KeyPath = ("brands", index)
+        brand = self.table(raw, at, _BRAND_KEYS)
+        name = brand.get("name", "")
+        if not name.strip():
+            if "name" not in raw or "name" in brand:  # a wrong type is reported already
+                self.problem(at, '[[brands]] entry needs name = "..."')
             name = f"<brand {index + 1}>"
-        competitors = raw.get("competitors", [])
-        if not isinstance(competitors, list) or not all(isinstance(c, str) for c in competitors):
-            self.problem(self.finder.key(line, "competitors"), "competitors must be a list of brand names")
-            competitors = []
-        sources = [self._source(s, j, index) for j, s in enumerate(raw.get("sources", []))]
-        if not sources:
-            self.problem(line, f"brand {name!r} has no [[brands.sources]]")
-        return BrandSpec(name=name, sources=tuple(sources), competitors=tuple(competitors))
+        sources = [self._source(source, number, index) for number, source in enumerate(brand.get("sources", []))]
+        if not sources and ("sources" not in raw or "sources" in brand):
+            self.problem(at, f"brand {name!r} has no [[brands.sources]]")
+        return BrandSpec(name=name, sources=tuple(sources), competitors=tuple(brand.get("competitors", [])))
 
     def _source(self, raw: dict[str, Any], index: int, brand_index: int) -> SourceSpec:
-        line = self.finder.table("brands.sources", index, parent=("brands", brand_index))
-        self._unknown(raw, _SOURCE_KEYS, line, "[[brands.sources]]")
         from ..collectors.registry import available_sources
+        from ..timeparse import parse_when
 
+        at: KeyPath = ("brands", brand_index, "sources", index)
+        spec = self.table(raw, at, _SOURCE_KEYS)
         known = available_sources()
-        source = raw.get("source")
-        if source not in known:
-            self.problem(
-                self.finder.key(line, "source"), f"unknown source {source!r} (known: {', '.join(sorted(known))})"
-            )
-        locator = raw.get("locator")
-        if not isinstance(locator, str) or not locator.strip():
-            self.problem(self.finder.key(line, "locator") if "locator" in raw else line, 'source needs locator = "..."')
-            locator = ""
+        source = spec.get("source")
+        if source is None and "source" not in raw:
+            self.problem(at, f'source needs source = "..." (known: {", ".join(sorted(known))})')
+        elif source is not None and source not in known:
+            self.problem((*at, "source"), f"unknown source {source!r} (known: {', '.join(sorted(known))})")
+        locator = spec.get("locator", "")
+        if not locator.strip():
+            if "locator" not in raw or "locator" in spec:
+                self.problem((*at, "locator") if "locator" in raw else at, 'source needs locator = "..."')
         elif source in known:
             try:
                 known[source].validate_locator(locator)
             except InputError as exc:
-                self.problem(self.finder.key(line, "locator"), exc.reason)
-        for key, kind in (("max_pages", int), ("delay", (int, float))):
-            if key in raw and (not isinstance(raw[key], kind) or isinstance(raw[key], bool) or raw[key] < 0):
-                self.problem(self.finder.key(line, key), f"{key} must be a non-negative number")
-        if "base_url" in raw and not re.match(r"^https?://[^\s/]+", str(raw["base_url"])):
-            self.problem(self.finder.key(line, "base_url"), "base_url must be an http(s) URL")
-        if "since" in raw:
-            from ..timeparse import parse_when
-
+                self.problem((*at, "locator"), exc.reason)
+        for key in ("max_pages", "delay"):
+            if key in spec and not 0 <= spec[key] < math.inf:
+                self.problem((*at, key), f"{key} must be a non-negative number")
+        if "base_url" in spec and not re.match(r"^https?://[^\s/]+", spec["base_url"]):
+            self.problem((*at, "base_url"), "base_url must be an http(s) URL")
+        since = spec.get("since")
+        if isinstance(since, date):  # a TOML date or date-time, unquoted
+            since = since.isoformat()
+        if since is not None:
             try:
-                parse_when(str(raw["since"]))
+                parse_when(since)
             except ValueError as exc:
-                self.problem(self.finder.key(line, "since"), str(exc))
+                self.problem((*at, "since"), str(exc))
         return SourceSpec(
             source=str(source),
-            locator=str(locator),
-            max_pages=raw.get("max_pages"),
-            base_url=raw.get("base_url"),
-            delay=raw.get("delay"),
-            since=raw.get("since"),
-            full=bool(raw.get("full", False)),
+            locator=locator,
+            max_pages=spec.get("max_pages"),
+            base_url=spec.get("base_url"),
+            delay=spec.get("delay"),
+            since=since,
+            full=spec.get("full", False),
         )
 
     def _alert(self, raw: dict[str, Any], index: int, brand_names: list[str]) -> AlertRule:
         from ..analysis._events import KINDS
         from ..taxonomy import CATEGORIES
 
-        line = self.finder.table("alerts", index)
-        self._unknown(raw, _ALERT_KEYS, line, "[[alerts]]")
-        score = raw.get("min_score")
-        if score is not None and (not isinstance(score, (int, float)) or not 0 <= score <= 100):
-            self.problem(self.finder.key(line, "min_score"), "min_score must be a number from 0 to 100")
-        kinds = raw.get("event_kinds", [])
-        for kind in kinds:
-            if kind not in KINDS:
-                self.problem(
-                    self.finder.key(line, "event_kinds"), f"unknown event kind {kind!r} (known: {', '.join(KINDS)})"
-                )
-        if score is None and not kinds:
-            self.problem(line, "an alert needs min_score and/or event_kinds")
-        for brand in raw.get("brands", []):
+        at: KeyPath = ("alerts", index)
+        rule = self.table(raw, at, _ALERT_KEYS)
+        score = rule.get("min_score")
+        if score is not None and not 0 <= score <= 100:
+            self.problem((*at, "min_score"), "min_score must be a number from 0 to 100")
+        kinds = rule.get("event_kinds", [])
+        known = [*KINDS, PARTIAL_COLLECTION]
+        for number, kind in enumerate(kinds):
+            if kind not in known:
+                self.problem((*at, "event_kinds", number), f"unknown event kind {kind!r} (known: {', '.join(known)})")
+        if score is None and not kinds and not {"min_score", "event_kinds"} & (raw.keys() - rule.keys()):
+            self.problem(at, "an alert needs min_score and/or event_kinds")
+        for number, brand in enumerate(rule.get("brands", [])):
             if brand not in brand_names:
-                self.problem(self.finder.key(line, "brands"), f"alert brand {brand!r} is not a [[brands]] entry")
-        for category in raw.get("categories", []):
+                self.problem((*at, "brands", number), f"alert brand {brand!r} is not a [[brands]] entry")
+        for number, category in enumerate(rule.get("categories", [])):
             if category not in CATEGORIES:
-                self.problem(
-                    self.finder.key(line, "categories"),
-                    f"unknown category {category!r} (known: {', '.join(CATEGORIES)})",
-                )
-        webhook = raw.get("webhook")
-        if webhook is not None and not re.match(r"^https?://[^\s/]+", str(webhook)):
-            self.problem(self.finder.key(line, "webhook"), "webhook must be an http(s) URL")
+                message = f"unknown category {category!r} (known: {', '.join(CATEGORIES)})"
+                self.problem((*at, "categories", number), message)
+        webhook = rule.get("webhook")
+        if webhook is not None and not re.match(r"^https?://[^\s/]+", webhook):
+            self.problem((*at, "webhook"), "webhook must be an http(s) URL")
         return AlertRule(
-            name=str(raw.get("name", f"alert {index + 1}")),
+            name=rule.get("name", f"alert {index + 1}"),
             min_score=score,
             event_kinds=tuple(kinds),
-            brands=tuple(raw.get("brands", [])),
-            categories=tuple(raw.get("categories", [])),
+            brands=tuple(rule.get("brands", [])),
+            categories=tuple(rule.get("categories", [])),
             webhook=webhook,
-            webhook_env=raw.get("webhook_env"),
+            webhook_env=rule.get("webhook_env"),
         )
