@@ -184,10 +184,12 @@ def _risk_view(workspace: Any, job: JobConfig) -> RiskView:
     return RiskView(risk.scores, events, drivers)
 
 
-def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: Any) -> dict[str, Any]:
+def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: RiskView | None) -> dict[str, Any]:
+    """Alerts on the risk view (when the aggregate step got one) and on partial collections; each sent once."""
     from .alerts import deliver, evaluate_rules, partial_alerts
 
-    alerts = evaluate_rules(job.alerts, risk.scores, risk.events) + partial_alerts(job.alerts, outcome.partial)
+    alerts = evaluate_rules(job.alerts, risk.scores, risk.events) if risk is not None else []
+    alerts += partial_alerts(job.alerts, outcome.partial)
     result = deliver(store, job.alerts, alerts, job.name)
     outcome.new_alerts = len(result["new"])
     for failure in result["failures"]:
@@ -229,13 +231,14 @@ def run_job(store: Store, job: JobConfig, *, http_settings: Any = None, analyze_
     summary["collect"] = collect_step(store, job, outcome, http_settings)
     if job.analyze:
         summary["analyze"] = analyze_step(store, job, outcome, analyze_progress)
+    risk: RiskView | None = None
     try:
         summary["reports"], risk = report_step(store, job, outcome)
         summary.update(_risk_summary(risk))
-        summary["alerts"] = alert_step(store, job, outcome, risk)
     except ReviewmineError as exc:
         outcome.failures.append(f"aggregate: {exc}")
         log.error("aggregate failed: %s", exc)
+    summary["alerts"] = alert_step(store, job, outcome, risk)  # partial collections alert even without a report
     summary["failures"] = outcome.failures
     summary["ended_at"] = utcnow().isoformat()
     summary["seconds"] = round(time.perf_counter() - started, 1)

@@ -19,15 +19,15 @@ START = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 class TrustpilotSite:
-    def __init__(self, server: LoopbackServer, n_reviews: int) -> None:
+    def __init__(self, server: LoopbackServer, n_reviews: int, *, start: datetime = START) -> None:
         self.server = server
-        self.reviews = [self._review(n) for n in reversed(range(n_reviews))]  # newest first
+        self.reviews = [self._review(n, start) for n in reversed(range(n_reviews))]  # newest first, an hour apart
         self.empty: set[int] = set()  # pages served with no reviews (the pagination still says they exist)
         server.route(f"/review/{DOMAIN}", self._answer)
 
     @staticmethod
-    def _review(n: int) -> dict[str, Any]:
-        when = (START + timedelta(hours=n)).isoformat().replace("+00:00", ".000Z")
+    def _review(n: int, start: datetime) -> dict[str, Any]:
+        when = (start + timedelta(hours=n)).isoformat().replace("+00:00", ".000Z")
         return {
             "id": f"{n:024x}",
             "title": f"Order {n}",
