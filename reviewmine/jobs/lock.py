@@ -22,8 +22,10 @@ class RunLockedError(ReviewmineError):
 def run_lock(db_path: Path) -> Iterator[Path]:
     """Hold ``<db>.lock`` for the duration of a run; raise RunLockedError immediately if another run holds it.
 
-    The OS releases the lock when the holding process dies, so a crashed run never blocks the next one.
+    The OS releases the lock when the holding process dies, so a crashed run never blocks the next one. The lock
+    is keyed by the resolved file, so a symlink or another relative path to the same database meets the same lock.
     """
+    db_path = Path(os.path.realpath(db_path))
     lock_path = db_path.with_name(db_path.name + ".lock")
     info_path = db_path.with_name(db_path.name + ".lock.pid")
     lock = FileLock(lock_path, timeout=0)

@@ -109,3 +109,19 @@ def test_overlapping_runs_are_refused(tmp_path: Path) -> None:
         holder.wait()
     with run_lock(db):  # a dead holder leaves no stale lock
         pass
+
+
+def test_the_lock_is_keyed_by_the_file_not_the_path_as_typed(tmp_path: Path) -> None:
+    """`--db link.db` (a symlink to job.db) let two copies of one job run at once."""
+    db = tmp_path / "job.db"
+    db.touch()
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match="another reviewmine run is using"), run_lock(link):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
