@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -153,6 +153,24 @@ def test_auto_recognition_of_another_tools_export(store: Store) -> None:
     assert result.ignored_columns == ["appVersion"]
     review = _by_id(store)["gp-1"]
     assert review.review_key == "playstore:gp-1" and review.helpful_votes == 12 and review.reply_text == "We are on it"
+
+
+def test_compact_dates_and_plausible_unix_times_are_read(store: Store, tmp_path: Path) -> None:
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=12)  # ahead, but within a day
+    csv_path, jsonl_path = tmp_path / "dates.csv", tmp_path / "dates.jsonl"
+    rows = ["c1,a,20250301", "c2,b,1740000000", "c3,c,1740000000000", "c4,d,1995-01-01", f"c5,e,{soon.isoformat()}"]
+    csv_path.write_text("id,text,date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    jsonl_path.write_text(
+        '{"id": "j1", "text": "f", "date": 20250301}\n{"id": "j2", "text": "g", "date": 1740000000000}\n',
+        encoding="utf-8",
+    )
+    assert (import_file(store, csv_path, brand="Acme").new, import_file(store, jsonl_path, brand="Acme").new) == (5, 2)
+    dates = {key: row.published_at.to_pydatetime() for key, row in _by_id(store).items()}
+    march, seconds = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 2, 19, 21, 20, tzinfo=UTC)  # 1740000000
+    assert dates == {
+        "c1": march, "c2": seconds, "c3": seconds, "c4": datetime(1995, 1, 1, tzinfo=UTC), "c5": soon,
+        "j1": march, "j2": seconds,
+    }  # fmt: skip
 
 
 def test_map_overrides_and_switches_off_recognition(store: Store, tmp_path: Path) -> None:

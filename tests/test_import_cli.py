@@ -72,6 +72,41 @@ def test_bad_row_exits_1_with_file_and_line_on_stderr(db_path: Path, tmp_path: P
         assert reviews_frame(store).empty
 
 
+def test_skip_bad_does_not_pass_off_rows_lost_to_an_unclosed_quote(db_path: Path, tmp_path: Path) -> None:
+    seed = runner.invoke(app, ["import", str(IMPORT / "reviews.csv"), "--brand", "Acme", "--db", str(db_path)])
+    assert seed.exit_code == 0, seed.output
+    path, rejects = tmp_path / "quote.csv", tmp_path / "rejects.csv"
+    path.write_text('id,text,stars\nq1,good,5\nq2,"oops,4\nq3,fine,3\nq4,also fine,2\n', encoding="utf-8")
+    args = ["import", str(path), "--brand", "Acme", "--skip-bad", str(rejects), "--db", str(db_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    message = (
+        f"{path}:3: a quote opened on this line never closes: it swallows the rest of the file (2 more lines, to "
+        'line 5), which could not be read as rows; close the quote (or double it, "", inside a quoted field) and '
+        "import again"
+    )
+    assert result.stderr.strip().splitlines()[-1] == f"error: {message}"
+    assert "rows read" not in result.output and not rejects.exists()  # no summary that looks complete
+    with Store(db_path) as store:
+        assert sorted(reviews_frame(store).source_review_id) == ["r1", "r2", "r3", "r4", "r5"]  # as before
+        runs = store.tables["runs"]
+        with store.read() as conn:
+            last = conn.execute(runs.select().order_by(runs.c.id.desc())).mappings().first()
+    assert last["status"] == "failed" and last["message"] == message
+
+
+def test_a_date_from_the_far_future_is_refused_with_its_line(db_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "future.csv"
+    path.write_text("text,stars,date\nfine,5,2025-03-01\nodd,4,2999-01-01\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(path), "--brand", "Acme", "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(
+        f"error: {path}:3: column 'date': published_at '2999-01-01': 2999-01-01 is more than a day in the future"
+    )
+    with Store(db_path) as store:
+        assert reviews_frame(store).empty
+
+
 def test_missing_file_and_missing_brand(db_path: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(tmp_path / "none.csv"), "--brand", "Acme", "--db", str(db_path)])
     assert result.exit_code == 1 and result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: file not found"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from reviewmine.store.queries import reviews_frame
 
 IMPORT = Path(__file__).parent / "fixtures" / "import"
 HEADER = "id,text,stars,date\n"
+IN_THREE_DAYS = f"{datetime.now(UTC) + timedelta(days=3):%Y-%m-%d}"
 
 # name, file name, content, import options, expected `where` suffix (after the path), words in the reason
 CASES: list[tuple[str, str, bytes, dict[str, Any], str, str]] = [
@@ -25,6 +28,22 @@ CASES: list[tuple[str, str, bytes, dict[str, Any], str, str]] = [
     ("latin-1 bytes", "a.csv", HEADER.encode() + b"1,ok,5,\n2,caf\xe9,4,\n", {}, ":3", "--encoding"),
     ("bad date", "a.csv", (HEADER + "1,ok,5,2025-01-01\n2,x,4,31/31/2025\n").encode(), {}, ":3", "'31/31/2025'"),
     ("date without year", "a.csv", (HEADER + "1,x,4,5\n").encode(), {}, ":2", "'5' has no year"),
+    ("year only", "a.csv", (HEADER + "1,x,4,2025\n").encode(), {}, ":2",
+     "column 'date': published_at: date '2025' has no month/day"),
+    ("month and year only", "a.csv", (HEADER + "1,x,4,March 2025\n").encode(), {}, ":2",
+     "date 'March 2025' has no day"),
+    ("unix ms far ahead", "a.csv", (HEADER + "1,x,4,99999999999999\n").encode(), {}, ":2",
+     "published_at '99999999999999': 5138-11-16 is more than a day in the future"),
+    ("placeholder year", "a.csv", (HEADER + "1,x,4,2999-01-01\n").encode(), {}, ":2",
+     "'2999-01-01': 2999-01-01 is more than a day in the future"),
+    ("in three days", "a.csv", (HEADER + f"1,x,4,{IN_THREE_DAYS}\n").encode(), {}, ":2",
+     "is more than a day in the future"),
+    ("before 1995", "a.csv", (HEADER + "1,x,4,1994-12-31\n").encode(), {}, ":2", "1994-12-31 is before 1995"),
+    ("unix seconds 1970", "a.jsonl", b'{"text": "x", "date": 86400}\n', {}, ":1", "1970-01-02 is before 1995"),
+    ("future reply", "a.csv", b"text,reply,reply_date\nx,thanks,2999-01-01\n", {}, ":2",
+     "column 'reply_date': reply_at '2999-01-01'"),
+    ("future with format", "a.csv", (HEADER + "1,x,4,01.01.2999\n").encode(), {"date_format": "%d.%m.%Y"}, ":2",
+     "is more than a day in the future"),
     ("not a date format", "a.csv", (HEADER + "1,x,4,2025-01-01\n").encode(), {"date_format": "%d.%m.%Y"}, ":2",
      "does not match --date-format"),
     ("rating too high", "a.csv", (HEADER + "1,ok,5,\n2,x,6,\n").encode(), {}, ":3", "6 is outside the scale 1-5"),
@@ -35,6 +54,13 @@ CASES: list[tuple[str, str, bytes, dict[str, Any], str, str]] = [
     ("too many fields", "a.csv", (HEADER + '1,"multi\nline",5,\n2,x,5,,extra\n').encode(), {}, ":4",
      "5 fields, but the header has 4"),
     ("too few fields", "a.csv", (HEADER + "1,x\n").encode(), {}, ":2", "2 fields, but the header has 4"),
+    ("unclosed quote", "a.csv", (HEADER + '1,ok,5,\n2,"oops,4,\n3,fine,3,\n4,also,2,\n').encode(), {}, ":3",
+     "a quote opened on this line never closes: it swallows the rest of the file (2 more lines, to line 5)"),
+    ("unclosed quote, no final newline", "a.csv", (HEADER + '1,ok,5,\n2,x,4,"oops\n3,fine,3,').encode(), {},
+     ":3", "swallows the rest of the file (1 more line, to line 4)"),
+    ("unclosed quote on the last line", "a.csv", (HEADER + '1,ok,5,\n2,"oops,4,\n').encode(), {}, ":3",
+     "never closes: the file ends inside it"),
+    ("unclosed quote in the header", "a.csv", b'id,"text,stars\n1,x,5\n', {}, ":1", "(1 more line, to line 2)"),
     ("no text", "a.csv", (HEADER + "1,,5,\n").encode(), {}, ":2", "no review text: column 'text' (body) is empty"),
     ("bad verified", "a.csv", b"text,verified\nx,maybe\n", {}, ":2", "'maybe' is not true/false"),
     ("language name", "a.csv", b"text,lang\nx,English\n", {}, ":2", "'English' is not a code like en"),
@@ -123,10 +149,32 @@ def test_encoding_error_far_into_the_file_names_its_line(seeded: Store, tmp_path
 def test_unclosed_quote_stops_instead_of_reading_the_whole_file(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "quote.csv"
     path.write_text(HEADER + '1,"never closed,5,\n' + "2,more text,4,\n" * 700_000, encoding="utf-8")
-    with pytest.raises(InputError, match="runs past 10,000,000 characters") as info:
+    with pytest.raises(InputError) as info:
         import_file(store, path, brand="Acme", skip_bad=tmp_path / "rejects.csv")  # not skippable
     assert info.value.where == f"{path}:2"
+    assert info.value.reason.startswith(
+        "a quote opened on this line never closes: it swallows the rest of the file (10,500,016 characters, "
+        "700,000 more lines, to line 700,002), past the 10,000,000-character limit for one CSV field"
+    )
     assert not (tmp_path / "rejects.csv").exists() and not (tmp_path / "rejects.csv.partial").exists()
+
+
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted", "unquoted"])
+def test_a_long_field_is_not_called_an_unclosed_quote(seeded: Store, tmp_path: Path, quoted: bool) -> None:
+    path = tmp_path / "long.csv.gz"
+    body = "word " * 2_000_001  # 10,000,005 characters: just over the limit for one CSV field
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:  # small on disk; read through gzip too
+        handle.write(HEADER + "1,ok,5,\n2," + (f'"{body}"' if quoted else body) + ",4,\n3,fine,3,\n")
+    before = _snapshot(seeded)
+    with pytest.raises(InputError) as info:
+        import_file(seeded, path, brand="Acme", skip_bad=tmp_path / "rejects.csv")
+    assert info.value.where == f"{path}:3"
+    how = "its quote closes on line 3" if quoted else "it is not quoted"
+    assert info.value.reason == (
+        "column 'text' is 10,000,005 characters long, over the 10,000,000-character limit for one CSV field; "
+        f"{how}, so this is a genuinely long value, not an unclosed quote: shorten or drop it"
+    )
+    assert _snapshot(seeded) == before
 
 
 def test_rejects_cannot_overwrite_the_input(store: Store, tmp_path: Path) -> None:

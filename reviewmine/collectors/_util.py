@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..timeparse import parse_datetime
+from ..timeparse import check_review_date, parse_datetime
 from .base import ParseError, Response
 
 __all__ = [
@@ -166,16 +166,20 @@ class Fields:
         return value
 
     def date(self, path: Sequence[PathPart], *, required: bool = False) -> datetime | None:
-        """An ISO 8601 (or otherwise unambiguous) date string as UTC."""
+        """An ISO 8601 (or otherwise unambiguous) date string as UTC; one before 1995 or in the future is refused."""
         value = self.need(path, str) if required else self.get(path, str)
         if value is None or not value.strip():
             if required:
                 raise self.fail(f"{self.where} has an empty date", field=self.field(path))
             return None
         try:
-            return parse_datetime(value)
+            parsed = parse_datetime(value)
         except ValueError:
             raise self.fail(f"not a date: {value!r:.60}", field=self.field(path)) from None
+        try:
+            return check_review_date(parsed)
+        except ValueError as exc:
+            raise self.fail(f"date {value!r:.60}: {exc}", field=self.field(path)) from None
 
 
 def parse_html(response: Response, fail: Fail) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..records import Review, payload_hash
-from ..timeparse import parse_datetime
+from ..timeparse import check_review_date, parse_datetime
 
 __all__ = [
     "ALIASES",
@@ -58,8 +58,7 @@ _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _SCALE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d+)?)\s*$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
-_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
-_MS_THRESHOLD = 100_000_000_000  # a unix time above this is in milliseconds (in seconds it is year 5138)
+_MS_THRESHOLD = 100_000_000_000  # a unix time above this is in milliseconds (in seconds it would be year 5138)
 
 
 class RowError(ValueError):
@@ -165,11 +164,26 @@ def _number(value: Any, column: str, field_name: str) -> float:
     return number
 
 
-def _when(value: Any, column: str, field_name: str, date_format: str | None = None) -> datetime | None:
+def _when(
+    value: Any, column: str, field_name: str, date_format: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """A date from any of the forms docs/import.md lists, refused when it cannot be a review's date."""
+    parsed = _read_when(value, column, field_name, date_format)
+    if parsed is None:
+        return None
+    try:
+        return check_review_date(parsed, now=now)
+    except ValueError as exc:
+        raise RowError(f"column {column!r}: {field_name} {_describe(value)}: {exc}") from None
+
+
+def _read_when(value: Any, column: str, field_name: str, date_format: str | None) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int) and not isinstance(value, bool) and 10_000_000 <= value <= 99_999_999:
+        value = str(value)  # YYYYMMDD as a JSON number: as unix seconds it would be 1970
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -181,8 +195,6 @@ def _when(value: Any, column: str, field_name: str, date_format: str | None = No
                 raise RowError(f"column {column!r}: {field_name} {value!r} does not match --date-format") from None
             return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         if not (value.isdigit() and len(value) >= 9):
-            if not _YEAR.search(value):  # dateutil would fill in the current year or month without a word
-                raise RowError(f"column {column!r}: {field_name} {value!r} has no year; use ISO 8601 or --date-format")
             try:
                 return parse_datetime(value)
             except (ValueError, OverflowError) as exc:
@@ -261,9 +273,9 @@ class RowConverter:
         self.scale_min, self.scale_max = rating_scale
         self.fetched_at = fetched_at
         parsers = dict(_PARSERS)
-        if date_format:
-            for name in ("published_at", "reply_at", "updated_at"):
-                parsers[name] = functools.partial(_when, date_format=date_format)
+        now = fetched_at or datetime.now(UTC)  # dates more than a day after this are refused
+        for name in ("published_at", "reply_at", "updated_at"):
+            parsers[name] = functools.partial(_when, date_format=date_format, now=now)
         self._fields = [(f, c, parsers.get(f, _text)) for f, c in columns.items()]
         self._body = columns["body"]
         self._title = columns.get("title")

@@ -3,7 +3,8 @@
 A row that cannot be parsed on its own (invalid JSON, a JSONL value that is not an object, a CSV row with the
 wrong number of fields) comes back as a `RawRow` with ``error`` set, so the importer can abort or skip it.
 Problems that make the rest of the file unreadable (wrong encoding, an unclosed quote swallowing the file,
-a corrupt Parquet row group) raise `InputError` at once: no option can skip those.
+a CSV field over ``MAX_RECORD_CHARS``, a corrupt Parquet row group) raise `InputError` at once: no option can
+skip those.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import InputError
+from .csvscan import END_OF_FILE, long_field_error, unclosed_quote_error
 
 __all__ = ["FORMATS", "MAX_RECORD_CHARS", "PEEK_ROWS", "RawRow", "RowSource", "detect_format", "open_source"]
 
@@ -168,7 +170,8 @@ def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> Input
 
 def _csv_rows(text: io.TextIOWrapper, path: Path, encoding: str, delimiter: str) -> tuple[list[str], Iterator[RawRow]]:
     csv.field_size_limit(MAX_RECORD_CHARS)  # process-wide; the per-field limit users see is applied in mapping
-    reader = csv.reader(text, delimiter=delimiter)
+    # END_OF_FILE after the last line shows whether the file ended inside a quote (see csvscan)
+    reader = csv.reader(itertools.chain(text, (END_OF_FILE,)), delimiter=delimiter)
     try:
         header = next((fields for fields in reader if fields), None)
     except UnicodeDecodeError as exc:
@@ -177,8 +180,10 @@ def _csv_rows(text: io.TextIOWrapper, path: Path, encoding: str, delimiter: str)
         raise InputError(f"cannot read the CSV header ({exc})", where=f"{path}:1") from None
     except _READ_ERRORS as exc:
         raise _read_error(path, 1, exc) from None
-    if header is None:
+    if header is None or header == [END_OF_FILE]:
         raise InputError("the file is empty", where=str(path))
+    if header[-1].endswith(END_OF_FILE):
+        raise unclosed_quote_error(path, header[-1], reader.line_num - 1)
     header_line = reader.line_num
     columns = [name.strip() for name in header]
     seen: set[str] = set()
@@ -200,15 +205,18 @@ def _csv_iter(reader: Any, columns: list[str], path: Path, encoding: str, delimi
         except UnicodeDecodeError as exc:
             raise _encoding_error(path, encoding, exc) from None
         except csv.Error as exc:
-            reason = str(exc)
-            if "field larger than field limit" in reason:
-                reason = f"a field runs past {MAX_RECORD_CHARS:,} characters (an unclosed quote?)"
-            raise InputError(f"cannot parse CSV: {reason}", where=f"{path}:{previous + 1}") from None
+            if "field larger than field limit" in str(exc):
+                raise long_field_error(path, encoding, delimiter, columns, previous + 1, MAX_RECORD_CHARS) from None
+            raise InputError(f"cannot parse CSV: {exc}", where=f"{path}:{previous + 1}") from None
         except _READ_ERRORS as exc:
             raise _read_error(path, previous + 1, exc) from None
         line, previous = previous + 1, reader.line_num
         if not fields:
             continue  # a blank line
+        if fields[-1].endswith(END_OF_FILE):
+            if len(fields) == 1 and fields[0] == END_OF_FILE:
+                return  # the file ended after a complete row
+            raise unclosed_quote_error(path, fields[-1], reader.line_num - 1)
         if len(fields) == width:
             yield RawRow(line, dict(zip(columns, fields, strict=True)), None, "\x1f".join(fields))
         elif len(fields) > width and not any(fields[width:]):  # trailing delimiters

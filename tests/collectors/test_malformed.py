@@ -181,6 +181,22 @@ def test_appstore_review_lacking_id_or_date() -> None:
     _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[2].updated.label", "application/json")
 
 
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("2999-01-01T00:00:00-07:00", "2999-01-01 is more than a day in the future"),
+        ("1970-01-01T00:00:00-07:00", "1970-01-01 is before 1995"),
+        ("2025", "not a date: '2025'"),  # a year alone is not completed with today's month and day
+    ],
+    ids=["future", "before-1995", "year-only"],
+)
+def test_appstore_review_with_an_impossible_date(label: str, words: str) -> None:
+    data = copy.deepcopy(APPSTORE_PAGE)
+    data["feed"]["entry"][2]["updated"]["label"] = label
+    error = _expect_refusal(APPSTORE, json.dumps(data), "feed.entry[2].updated.label", "application/json")
+    assert words in str(error)
+
+
 def test_appstore_non_utf8_bytes() -> None:
     data = json.dumps(APPSTORE_PAGE, ensure_ascii=False).encode("utf-8").replace("José".encode(), b"Jos\xe9")
     _expect_refusal(APPSTORE, data, "encoding", "application/json")
