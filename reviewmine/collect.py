@@ -96,9 +96,11 @@ class CollectResult:
             return ""
         parts = []
         if self.gaps:
-            parts.append(f"{len(self.gaps)} page(s) came back empty although the source says more exist ({self.gaps[0]})")
+            first = self.gaps[0]
+            parts.append(f"{len(self.gaps)} page(s) came back empty although the source says more exist ({first})")
         if self.missing:
-            parts.append(f"{self.missing:,} of the {self.expected_total:,} reviews the source announces are not stored")
+            announced = f"{self.expected_total:,}"
+            parts.append(f"{self.missing:,} of the {announced} reviews the source announces are not stored")
         return "; ".join(parts) + "; the next run walks the whole chain again to fill the gap"
 
     def to_dict(self) -> dict[str, Any]:
@@ -268,4 +270,3 @@ def _check_empty_page(
         raise ParseError(collector.name, url, message)
     if empty_run >= MAX_EMPTY_PAGES:
         raise ParseError(collector.name, url, f"{empty_run} empty pages in a row; stopping (pagination never ends)")
-

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import EXIT_FAILED, InputError
+from ..errors import EXIT_FAILED, EXIT_PARTIAL, InputError
 from ._common import DbOption, JsonOption, emit_json, open_store
+from ._terminal import echo
 
 if TYPE_CHECKING:
     from ..collect import CollectProgress
@@ -73,7 +74,9 @@ def collect(
     Polite by default: robots.txt is obeyed, one request at a time per host with a delay between them, and
     transient errors are retried with backoff. Each page is committed as it arrives: an interrupted run resumes
     where it stopped, and a later run stops at the first page with nothing new (`--full` refetches all).
-    Prints the coverage: expected vs fetched, new vs updated, pages, errors. Exit 1 when the run failed.
+    Prints the coverage: expected vs fetched, new vs updated, pages, errors. Exit 1 when the run failed, 4 when
+    it is partial: a page came back empty or the chain ended far short of the total the source announces (what
+    was fetched is stored, and the next run walks the whole chain again to fill the gap).
 
     Examples:
 
@@ -104,16 +107,21 @@ def collect(
     if as_json:
         emit_json(result.to_dict())
     elif not quiet:
-        typer.echo(result.summary())
+        echo(result.summary())
         note = f"run {result.run_id} {result.status}"
         if result.resumed:
             note += ", resumed from the saved cursor"
+        if result.rewalk:
+            note += ", walked the whole chain again after a partial run"
         if result.stopped:
             note += f", stopped at {result.stopped}" if result.ok else ""
-        typer.echo(f"{note}; {result.stored:,} reviews stored for {brand} / {collector.name} {collector.locator}")
+        echo(f"{note}; {result.stored:,} reviews stored for {brand} / {collector.name} {collector.locator}")
+    if result.status == "partial":
+        echo(f"partial: {result.partial_reason()}", err=True)
+        raise typer.Exit(EXIT_PARTIAL)
     if not result.ok:
         for error in result.errors:
-            typer.echo(f"error: {error}", err=True)
+            echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -178,4 +186,4 @@ def sources(as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(row["name"], row["locator"], row["example"], row["description"])
     Console().print(table)
-    typer.echo(f"e.g. reviewmine collect {rows[0]['name']} {rows[0]['example']} --brand NAME" if rows else "")
+    echo(f"e.g. reviewmine collect {rows[0]['name']} {rows[0]['example']} --brand NAME" if rows else "")

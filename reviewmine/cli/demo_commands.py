@@ -11,6 +11,7 @@ import typer
 from ..errors import InputError
 from ._common import JsonOption, emit_json
 from ._progress import AnalyzeProgress
+from ._terminal import echo
 
 if TYPE_CHECKING:
     from ..demo import DemoData, DemoSite
@@ -82,7 +83,7 @@ def _print_result(result: Any) -> None:
         found = [w for w, ok in (("risk event", finding["found_event"]), ("driver", finding["found_driver"])) if ok]
         typer.echo(f"  {finding['brand']}: {finding['title']}: {' + '.join(found) if found else 'NOT found'}")
     for failure in summary.get("failures", []):
-        typer.echo(f"error: {failure}", err=True)
+        echo(f"error: {failure}", err=True)
     typer.echo(f"report:   {result.report.resolve()}")
     typer.echo(f"summary:  {(result.output / 'summary.json').resolve()}  ({summary.get('seconds')} s)")
 

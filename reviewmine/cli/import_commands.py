@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ._common import DbOption, JsonOption, emit_json, open_store
+from ._terminal import echo, safe_text
 
 # Below this size an import takes about a second: a progress bar would only flicker.
 PROGRESS_MIN_BYTES = 5_000_000
@@ -105,10 +106,10 @@ def import_reviews(
     if not quiet:
         mapped = ", ".join(f"{f}={c}" for f, c in result.columns.items())
         ignored = f"; ignored: {', '.join(result.ignored_columns)}" if result.ignored_columns else ""
-        typer.echo(f"columns: {mapped}{ignored}", err=True)
-    typer.echo(result.summary())
+        echo(f"columns: {mapped}{ignored}", err=True)
+    echo(result.summary())
     if result.rejected:
-        typer.echo(f"{result.rejected:,} rejected rows written to {result.rejects_path}", err=True)
+        echo(f"{result.rejected:,} rejected rows written to {result.rejects_path}", err=True)
 
 
 def _size(path: Path) -> int:
@@ -125,11 +126,12 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         yield None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"importing {label}", total=None)
+        task = bar.add_task(f"importing {escape(safe_text(label))}", total=None)  # a file name: no markup
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

@@ -13,6 +13,7 @@ import typer
 from ..errors import InputError
 from ._common import DbOption, JsonOption, emit_json, open_store
 from ._progress import AnalyzeProgress
+from ._terminal import echo, json_safe
 
 ModelOption = Annotated[
     str | None,
@@ -83,7 +84,7 @@ def analyze(
                 store, load, model_version=version, brand=brand, since=since_at, chunk_size=chunk_size, progress=update
             )
         except KeyboardInterrupt:
-            typer.echo("\ninterrupted: what was committed is kept; run again to resume", err=True)
+            echo("\ninterrupted: what was committed is kept; run again to resume", err=True)
             raise typer.Exit(1) from None
     if as_json:
         emit_json({
@@ -96,7 +97,7 @@ def analyze(
         return
     loading = f", {report.load_seconds:.1f}s of it loading the model" if report.load_seconds >= 0.05 else ""
     rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s{loading})" if report.analyzed else ""
-    typer.echo(f"{report.message()}{rate}; run #{report.run_id}")
+    echo(f"{report.message()}{rate}; run #{report.run_id}")
 
 
 def classify(
@@ -137,7 +138,7 @@ def classify(
         results = classify_batch(runner, [text for _, text in chunk])
         for (extra, _), result in zip(chunk, results, strict=True):
             if as_json:
-                sys.stdout.write(json.dumps(extra | result, ensure_ascii=False) + "\n")
+                sys.stdout.write(json_safe(json.dumps(extra | result, ensure_ascii=False)) + "\n")
             else:
                 _print_readable(result)
         sys.stdout.flush()
@@ -189,23 +190,23 @@ def _json_record(line: str, where: str) -> dict[str, Any]:
 
 def _print_readable(result: dict[str, Any]) -> None:
     text = result["text"]
-    typer.echo(text if len(text) <= 100 else text[:99] + "…")
+    echo(text if len(text) <= 100 else text[:99] + "…")
     if result["status"] != "ok":
-        typer.echo(f"  {result['status']}\n")
+        echo(f"  {result['status']}\n")
         return
-    typer.echo(f"  {result['label']} ({result['score']:+.2f}), language {result['language']}")
+    echo(f"  {result['label']} ({result['score']:+.2f}), language {result['language']}")
     categories = ", ".join(f"{c} {v['polarity']}" for c, v in result["categories"].items())
     for name, value in (
         ("categories", categories),
         ("emotions", ", ".join(e["emotion"] for e in result["emotions"])),
         ("loyalty", ", ".join(s["signal"] for s in result["loyalty"])),
     ):
-        typer.echo(f"  {name + ':':<12}{value or '-'}")
+        echo(f"  {name + ':':<12}{value or '-'}")
     for n, sentence in enumerate(result["sentences"], start=1):
-        typer.echo(f"  {n:>2}. [{sentence['polarity']} {sentence['score']:+.2f}] {sentence['text']}")
+        echo(f"  {n:>2}. [{sentence['polarity']} {sentence['score']:+.2f}] {sentence['text']}")
         tags = [f"{c} {p}" for c, p in sentence["categories"].items()] + sentence["emotions"] + sentence["loyalty"]
         if tags:
-            typer.echo(f"      {' · '.join(tags)}")
+            echo(f"      {' · '.join(tags)}")
     if result["skipped_sentences"]:
-        typer.echo(f"  ({result['skipped_sentences']} sentence(s) in another language not scored)")
-    typer.echo("")
+        echo(f"  ({result['skipped_sentences']} sentence(s) in another language not scored)")
+    echo("")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from contextlib import redirect_stdout
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +13,7 @@ import typer
 
 from ..errors import InputError
 from ._common import DbOption, JsonOption, open_store
+from ._terminal import echo, json_safe, safe_text
 
 
 class ExportFormat(StrEnum):
@@ -64,19 +68,30 @@ def reviews(
     if fmt is ExportFormat.table:
         _print_table(frame)
         return
+    if output is None and fmt is ExportFormat.jsonl:  # on stdout, maybe a terminal: escape C1/bidi the JSON way
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            write_frame(frame, None, fmt.value)
+        sys.stdout.write(json_safe(buffer.getvalue()))
+        return
     write_frame(frame, output, fmt.value)
     if output:
-        typer.echo(f"wrote {len(frame):,} reviews to {output}", err=True)
+        echo(f"wrote {len(frame):,} reviews to {output}", err=True)
 
 
 def _print_table(frame: object) -> None:
+    """Review text as plain `Text` cells (no rich markup or emoji codes), through `safe_text`; '-' when undated."""
+    import pandas as pd
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("published", "brand", "source", "rating", "text", show_lines=False)
     for row in frame.itertuples():  # type: ignore[attr-defined]
-        published = row.published_at.strftime("%Y-%m-%d") if row.published_at is not None else ""
-        rating = "" if row.rating != row.rating else f"{row.rating:g}/{row.rating_max:g}"
-        text = " ".join(filter(None, [row.title, row.body]))
-        table.add_row(published, row.brand, row.source, rating, text[:120] + ("…" if len(text) > 120 else ""))
+        published = row.published_at.strftime("%Y-%m-%d") if pd.notna(row.published_at) else "-"
+        rating = "" if pd.isna(row.rating) else f"{row.rating:g}/{row.rating_max:g}"
+        text = " ".join(" ".join(part.split()) for part in (row.title, row.body) if isinstance(part, str) and part)
+        text = text[:120] + ("…" if len(text) > 120 else "")
+        cells = (published, row.brand, row.source, rating, text)
+        table.add_row(*(Text(safe_text(cell)) for cell in cells))
     Console().print(table)

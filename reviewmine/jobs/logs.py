@@ -5,7 +5,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..safe_text import safe_text
+
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines quote page text, URLs and errors: both handlers end up on a terminal (the file via tail or cat),
+    so control characters are shown as escapes, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_text(super().format(record))
 
 
 def setup_logging(log_file: Path, *, quiet: bool) -> list[logging.Handler]:
@@ -17,7 +27,7 @@ def setup_logging(log_file: Path, *, quiet: bool) -> list[logging.Handler]:
     if not quiet:
         handlers.append(logging.StreamHandler())
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(SafeFormatter(_FORMAT))
         logger.addHandler(handler)
     return handlers
 
