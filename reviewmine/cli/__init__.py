@@ -5,6 +5,7 @@ Exit codes (stable, for cron): 0 ok, 1 failed, 2 usage error, 3 an alert rule fi
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -63,6 +64,12 @@ app.command("report")(report)
 app.command("export")(export)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (systemd, kill, a CI timeout) stops a run as Ctrl-C does: the run's row
+    says "interrupted" and what was committed is kept."""
+    signal.signal(signal.SIGTERM, _terminated)
     app()

@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import EXIT_FAILED, ReviewmineError
+from ._terminal import echo, json_safe
 
 DbOption = Annotated[
     str | None,
@@ -25,14 +26,32 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 class ErrorHandlingGroup(TyperGroup):
-    """Turns a ReviewmineError anywhere below into one 'error: ...' line on stderr and its exit code."""
+    """Turns a ReviewmineError anywhere below into one 'error: ...' line on stderr and its exit code.
+
+    The message can quote file rows or page text, so it is printed through `safe_text`.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ReviewmineError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             raise typer.Exit(getattr(exc, "exit_code", EXIT_FAILED)) from None
+        except Exception as exc:
+            store_error = _sqlite_failure(exc)
+            if store_error is None:
+                raise
+            echo(f"error: {store_error}", err=True)
+            raise typer.Exit(store_error.exit_code) from None
+
+
+def _sqlite_failure(exc: Exception) -> ReviewmineError | None:
+    """A damaged file, read-only database or full disk that escaped a Store's own translation, in plain words."""
+    if "sqlite3" not in sys.modules:  # nothing touched a database: do not import the store for a usage error
+        return None
+    from ..store.health import translate_error
+
+    return translate_error(exc, None)
 
 
 def new_app(**kwargs: Any) -> typer.Typer:
@@ -48,8 +67,8 @@ def new_app(**kwargs: Any) -> typer.Typer:
 
 
 def emit_json(data: Any) -> None:
-    """One JSON document on stdout (datetimes and other objects as strings)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+    """One JSON document on stdout (datetimes and other objects as strings; C1 and bidi characters escaped)."""
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)) + "\n")
 
 
 def open_store(db: str | None) -> Any:

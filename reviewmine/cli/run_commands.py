@@ -9,6 +9,7 @@ import typer
 
 from ._common import DbOption, JsonOption, emit_json
 from ._progress import AnalyzeProgress
+from ._terminal import echo
 
 
 def run(
@@ -22,7 +23,8 @@ def run(
     summary.json, and send alerts.
 
     One failing source does not stop the others; a second run on the same database while one is going exits at
-    once. Exit codes: 0 ok, 1 something failed (see the summary), 3 an alert rule fired (and was sent).
+    once. Exit codes: 0 ok, 1 something failed (see the summary), 4 nothing failed but a collection was partial,
+    3 none of those but an alert rule fired (and was sent).
 
     Examples:
 
@@ -38,7 +40,7 @@ def run(
         if as_json:
             emit_json({"ok": True, "brands": len(job.brands), "sources": sources, "alerts": len(job.alerts)})
         else:
-            typer.echo(f"{jobfile}: ok ({len(job.brands)} brands, {sources} sources, {len(job.alerts)} alert rules)")
+            echo(f"{jobfile}: ok ({len(job.brands)} brands, {sources} sources, {len(job.alerts)} alert rules)")
         return
     from ..jobs.lock import run_lock
     from ..jobs.logs import setup_logging, teardown_logging
@@ -48,8 +50,10 @@ def run(
     db_path = resolve_db_path(db or job.db)
     handlers = setup_logging(job.log_file or job.output / "reviewmine.log", quiet=quiet or as_json)
     try:
-        with run_lock(db_path), Store(db_path) as store, AnalyzeProgress(not quiet and not as_json) as progress:
-            outcome = run_job(store, job, analyze_progress=progress)
+        with Store(db_path) as store:
+            store.check_writable()  # a read-only or damaged database: one error now, not one per step
+            with run_lock(db_path), AnalyzeProgress(not quiet and not as_json) as progress:
+                outcome = run_job(store, job, analyze_progress=progress)
     finally:
         teardown_logging(handlers)
     if as_json:
@@ -63,14 +67,14 @@ def _print_summary(summary: dict) -> None:
     for row in summary.get("collect", []):
         status = row.get("status")
         detail = row.get("summary") or "; ".join(row.get("errors") or [])
-        typer.echo(f"collect  {row['brand']} / {row['source']} {row['locator']}: {status}: {detail}")
+        echo(f"collect  {row['brand']} / {row['source']} {row['locator']}: {status}: {detail}")
     if "analyze" in summary:
-        typer.echo(f"analyze  {summary['analyze'].get('message') or summary['analyze'].get('error')}")
+        echo(f"analyze  {summary['analyze'].get('message') or summary['analyze'].get('error')}")
     for report in summary.get("reports", []):
-        typer.echo(f"report   {report['brand']}: {report['html']}")
+        echo(f"report   {report['brand']}: {report['html']}")
     alerts = summary.get("alerts") or {}
     for alert in alerts.get("new", []):
-        typer.echo(f"ALERT    {alert['message']}")
+        echo(f"ALERT    {alert['message']}")
     for failure in summary.get("failures", []):
-        typer.echo(f"error: {failure}", err=True)
-    typer.echo(f"status   {summary.get('status')} in {summary.get('seconds')} s; summary.json in the output folder")
+        echo(f"error: {failure}", err=True)
+    echo(f"status   {summary.get('status')} in {summary.get('seconds')} s; summary.json in the output folder")

@@ -40,11 +40,14 @@ def runs_frame(store: Store, brands: Sequence[str] | None = None, kind: str = "c
     import pandas as pd
     from sqlalchemy import select
 
+    from ..store.runs import shown_status
+
     runs, names = store.tables["runs"], store.tables["brands"]
     query = (
         select(
             runs.c.id.label("run_id"), runs.c.kind, names.c.name.label("brand"), runs.c.source, runs.c.locator,
             runs.c.started_at, runs.c.ended_at, runs.c.status, runs.c.fetched, runs.c.expected_total,
+            runs.c.pid, runs.c.host,
         )
         .join(names, names.c.id == runs.c.brand_id)
         .where(runs.c.kind == kind)
@@ -57,6 +60,8 @@ def runs_frame(store: Store, brands: Sequence[str] | None = None, kind: str = "c
     for column in ("started_at", "ended_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
     frame["expected_total"] = frame["expected_total"].astype("Int64")
+    if len(frame):
+        frame["status"] = [shown_status(row) for row in frame[["status", "pid", "host"]].to_dict("records")]
     return frame[list(RUN_COLUMNS)]
 
 

@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, func, select
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError
 
 from ..errors import StoreError
 from ..records import Review, utcnow
+from .errors import DamagedDatabaseError, ReadOnlyDatabaseError, newer_schema_error
+from .health import describe_problems, integrity_problems, read_only_reason, read_only_uri, translate_error
 from .migrations import SCHEMA_VERSION, migrate
+from .runs import HOST, reap_stale_runs, shown_status
 from .timefmt import to_db
 
 __all__ = ["DEFAULT_DB", "Store", "UpsertCounts", "resolve_db_path"]
@@ -53,18 +57,33 @@ class UpsertCounts:
         return self.new + self.updated + self.unchanged
 
 
-def _make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_S})
+def _make_engine(path: Path, *, read_only: tuple[str, dict[str, str]] | None = None) -> Engine:
+    """An engine on ``path``, or with ``read_only`` (health.read_only_uri) one that never writes.
+
+    A read-only engine leaves the journal mode alone (setting WAL is a write). SQLite's errors come out as the
+    StoreErrors of health.translate_error (damaged, read-only, disk full) naming ``path``.
+    """
+    if read_only is None:
+        url = URL.create("sqlite+pysqlite", database=str(path))
+    else:
+        database, options = read_only
+        url = URL.create("sqlite+pysqlite", database=database, query={**options, "uri": "true"})
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
+        if read_only is None:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> StoreError | None:
+        return translate_error(context.original_exception, path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -77,19 +96,69 @@ def _make_engine(path: Path) -> Engine:
 class Store:
     """A reviewmine database. Use ``write()`` for a transaction that changes data, ``read()`` for a snapshot."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+        """Open the database at ``path``, creating it and bringing its schema up to date when it can be written.
+
+        One that cannot be written (file, folder or file system read-only), or any with ``read_only=True``, is
+        opened without writing a byte: reads work, ``write()`` raises ReadOnlyDatabaseError.
+        """
         self.path = resolve_db_path(path)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
         if not self.path.parent.exists():
             raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
-        self.engine = _make_engine(self.path)
+        reason = read_only_reason(self.path)
+        self.read_only_reason: str | None = reason or ("opened with read_only=True" if read_only else None)
+        self._checked = False  # quick_check passed; see check_writable
+        if self.read_only_reason and not self.path.exists():
+            raise StoreError(f"cannot create the database {self.path}: {self.read_only_reason}")
+        self.engine = _make_engine(self.path, read_only=read_only_uri(self.path) if self.read_only_reason else None)
         try:
-            migrate(self.write)
+            self._bring_up_to_date()
             self.tables = self._reflect()
         except DatabaseError as exc:
             self.engine.dispose()
             raise StoreError(f"{self.path}: not a usable SQLite database ({exc.orig})") from None
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    def _bring_up_to_date(self) -> None:
+        """Migrate an older schema; an up-to-date one is only read, so opening needs no write access."""
+        with self.read() as conn:
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        if version > SCHEMA_VERSION:
+            raise newer_schema_error(version, SCHEMA_VERSION)
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only_reason:
+            raise ReadOnlyDatabaseError(
+                self.path, self.read_only_reason, f"its schema v{version} needs an upgrade to v{SCHEMA_VERSION}"
+            )
+        migrate(self.write)
+
+    def check_writable(self) -> None:
+        """Refuse a write run before it changes anything: ReadOnlyDatabaseError, or DamagedDatabaseError when
+        SQLite's quick_check finds the file corrupt (writing on would add to the damage and fail later).
+
+        ``write()`` calls it, so every write run is covered; quick_check runs once per Store (about 0.15 s per
+        100k reviews when the file is in the page cache, a few seconds from a cold disk; see health.py).
+        """
+        if self.read_only_reason:
+            raise ReadOnlyDatabaseError(self.path, self.read_only_reason)
+        if not self._checked:
+            problems = self.integrity_problems()
+            if problems:
+                raise DamagedDatabaseError(self.path, describe_problems(problems))
+            self._checked = True
+
+    def integrity_problems(self, *, full: bool = False) -> list[str]:
+        """SQLite's quick_check (``full``: integrity_check) problems; [] when the file is sound."""
+        return integrity_problems(self.engine, full=full)
 
     def _reflect(self) -> dict[str, Table]:
         meta = MetaData()
@@ -108,7 +177,11 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception."""
+        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception.
+
+        The first one checks the file (check_writable), so a read-only or damaged database is refused unchanged.
+        """
+        self.check_writable()
         with self.engine.connect() as conn:
             conn.execution_options(write=True)
             with conn.begin():
@@ -243,12 +316,15 @@ class Store:
         locator: str | None = None,
         target_id: int | None = None,
     ) -> int:
-        """Record the start of a run (kind: collect, import, analyze) in its own committed transaction."""
+        """Record the start of a run (kind: collect, import, analyze) in its own committed transaction, with this
+        process's id and host; runs of this host whose process is gone are marked interrupted first."""
         with self.write() as conn:
+            reap_stale_runs(conn, self.tables["runs"])
             brand_id = self.brand_id(conn, brand) if brand else None
             values = {
                 "kind": kind, "brand_id": brand_id, "target_id": target_id, "source": source,
                 "locator": locator, "started_at": to_db(utcnow()), "status": "running",
+                "pid": os.getpid(), "host": HOST,
             }  # fmt: skip
             return conn.execute(self.tables["runs"].insert().values(**values)).inserted_primary_key[0]
 
@@ -269,6 +345,7 @@ class Store:
         with self.read() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
         data = dict(row)
+        data["status"] = shown_status(data)
         data["errors"] = json.loads(data["errors"] or "[]")
         return data
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from ..columns import REVIEW_COLUMNS
+from .runs import shown_status
 from .timefmt import to_db
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def db_info(store: Store) -> dict[str, Any]:
         last_runs = conn.execute(
             select(
                 runs.c.id, runs.c.kind, runs.c.source, runs.c.locator, runs.c.status,
-                runs.c.started_at, runs.c.ended_at, runs.c.fetched, runs.c.new, runs.c.updated,
+                runs.c.started_at, runs.c.ended_at, runs.c.fetched, runs.c.new, runs.c.updated, runs.c.pid,
+                runs.c.host,
             ).order_by(runs.c.id.desc()).limit(10)
         ).mappings().all()  # fmt: skip
         total = conn.execute(select(func.count()).select_from(reviews)).scalar_one()
@@ -101,5 +103,5 @@ def db_info(store: Store) -> dict[str, Any]:
             for b, s, n, lo, hi in per_source
         ],
         "analyses": {version: n for version, n in analyses},
-        "last_runs": [dict(r) for r in last_runs],
+        "last_runs": [dict(r) | {"status": shown_status(r)} for r in last_runs],
     }
