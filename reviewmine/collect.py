@@ -209,24 +209,25 @@ def _paginate(
         elif older and collector.recency_sorted:
             stop = f"reviews older than --since {since:%Y-%m-%d}"
             next_cursor, stop = _next_section(collector, cursor, stop)
-        with store.write() as conn:
+        with store.write() as conn:  # the counters move only once the page is committed
             counts = store.upsert_reviews(conn, kept, target_id=target)
-            result.pages += 1
-            result.fetched += len(kept)
-            result.new += counts.new
-            result.updated += counts.updated
+            pages, fetched = result.pages + 1, result.fetched + len(kept)
+            new, updated = result.new + counts.new, result.updated + counts.updated
+            max_pages_stop = ""
             if not stop and incremental and page.reviews and counts.new == 0 and counts.updated == 0:
-                stop = f"page {result.pages} had nothing new (incremental; --full refetches everything)"
+                stop = f"page {pages} had nothing new (incremental; --full refetches everything)"
                 next_cursor, stop = _next_section(collector, cursor, stop)
-            if not stop and max_pages is not None and result.pages >= max_pages:
-                result.stopped = f"--max-pages {max_pages} (the next run resumes from here)"
+            if not stop and max_pages is not None and pages >= max_pages:
+                max_pages_stop = f"--max-pages {max_pages} (the next run resumes from here)"
                 store.save_cursor(conn, target, next_cursor)
             else:
                 store.save_cursor(conn, target, None if stop else next_cursor)
             store.update_run(
-                conn, result.run_id, pages=result.pages, fetched=result.fetched, new=result.new,
-                updated=result.updated, expected_total=result.expected_total,
+                conn, result.run_id, pages=pages, fetched=fetched, new=new, updated=updated,
+                expected_total=result.expected_total,
             )  # fmt: skip
+        result.pages, result.fetched, result.new, result.updated = pages, fetched, new, updated
+        result.stopped = max_pages_stop or result.stopped
         if progress is not None:
             delay = http.delay_for(request.url, collector.min_delay)
             progress(CollectProgress(result.pages, result.fetched, result.new, result.updated,

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 import reviewmine
 from reviewmine.cli import app
+from reviewmine.errors import StoreError
 from reviewmine.records import Review
 from reviewmine.store.db import Store
 from reviewmine.store.errors import DamagedDatabaseError, ReadOnlyDatabaseError
@@ -293,3 +294,28 @@ def test_full_disk_fails_the_import_in_one_line_and_keeps_the_data(tmp_path: Pat
     info = json.loads(out["info"]["stdout"])
     assert info["reviews"] == 300  # the import was one transaction: none of it, and nothing lost
     assert info["last_runs"][0]["kind"] == "import" and info["last_runs"][0]["status"] == "failed"
+
+
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_write_lock_held_too_long_is_one_line_not_a_traceback(db_path: Path) -> None:
+    """Another process holds the write lock past the wait: the write is refused in words, reads still work."""
+    Store(db_path).close()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with Store(db_path, busy_timeout=0.2) as store:
+            with pytest.raises(StoreError, match=r"is busy: another process held its write lock"):
+                store.start_run("import", brand="Acme")
+            with store.read() as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM runs").scalar_one() == 0
+    finally:
+        holder.kill()
+        holder.wait()

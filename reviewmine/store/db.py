@@ -57,7 +57,9 @@ class UpsertCounts:
         return self.new + self.updated + self.unchanged
 
 
-def _make_engine(path: Path, *, read_only: tuple[str, dict[str, str]] | None = None) -> Engine:
+def _make_engine(
+    path: Path, *, read_only: tuple[str, dict[str, str]] | None = None, busy_timeout: float = BUSY_TIMEOUT_S
+) -> Engine:
     """An engine on ``path``, or with ``read_only`` (health.read_only_uri) one that never writes.
 
     A read-only engine leaves the journal mode alone (setting WAL is a write). SQLite's errors come out as the
@@ -68,13 +70,13 @@ def _make_engine(path: Path, *, read_only: tuple[str, dict[str, str]] | None = N
     else:
         database, options = read_only
         url = URL.create("sqlite+pysqlite", database=database, query={**options, "uri": "true"})
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if read_only is None:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
@@ -96,7 +98,13 @@ def _make_engine(path: Path, *, read_only: tuple[str, dict[str, str]] | None = N
 class Store:
     """A reviewmine database. Use ``write()`` for a transaction that changes data, ``read()`` for a snapshot."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        busy_timeout: float = BUSY_TIMEOUT_S,
+    ) -> None:
         """Open the database at ``path``, creating it and bringing its schema up to date when it can be written.
 
         One that cannot be written (file, folder or file system read-only), or any with ``read_only=True``, is
@@ -112,7 +120,8 @@ class Store:
         self._checked = False  # quick_check passed; see check_writable
         if self.read_only_reason and not self.path.exists():
             raise StoreError(f"cannot create the database {self.path}: {self.read_only_reason}")
-        self.engine = _make_engine(self.path, read_only=read_only_uri(self.path) if self.read_only_reason else None)
+        read_only_at = read_only_uri(self.path) if self.read_only_reason else None
+        self.engine = _make_engine(self.path, read_only=read_only_at, busy_timeout=busy_timeout)
         try:
             self._bring_up_to_date()
             self.tables = self._reflect()

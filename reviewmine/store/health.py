@@ -48,6 +48,12 @@ def translate_error(exc: BaseException, path: Path | None) -> StoreError | None:
             return DiskFullError(path, message)
         where = f" on the database {path}" if path is not None else ""
         return StoreError(f"{message}{where}: check the disk and the file system, then run again")
+    if code.startswith("SQLITE_BUSY") or message.startswith("database is locked"):
+        where = f"the database {path}" if path is not None else "the database"
+        return StoreError(
+            f"{where} is busy: another process held its write lock for longer than the wait allowed; nothing was "
+            "written by this transaction, run again when that process is done"
+        )
     return None
 
 
