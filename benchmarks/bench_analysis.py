@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from machine import describe  # noqa: E402
 
 from reviewmine import analysis  # noqa: E402
-from reviewmine.analysis.synthetic import Spike, synthetic_brands  # noqa: E402
+from reviewmine.testing.synthetic import Spike, synthetic_brands  # noqa: E402
 
 
 def _peak_rss_gib() -> float:

@@ -315,7 +315,7 @@ def main() -> None:
 
 def save_to_card(model_dir: Path, results: dict[str, Any], info: dict[str, Any]) -> None:
     """Put the stage rows and the ceiling in ``metrics.json["speed"]`` and regenerate the model card."""
-    from reviewmine.nlp.card import refresh_card
+    from reviewmine.nlp.training.card import refresh_card
 
     metrics_file = model_dir / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8"))

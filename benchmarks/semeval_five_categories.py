@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from machine import describe  # noqa: E402
 
-from reviewmine.nlp.data import Example, build_splits, dataset_files  # noqa: E402
 from reviewmine.nlp.model import default_encoder_path  # noqa: E402
+from reviewmine.nlp.training.data import Example, build_splits, dataset_files  # noqa: E402
 
 LABELS = ("food", "service", "price", "ambience", "anecdotes/miscellaneous")
 MAPPED = LABELS[:4]

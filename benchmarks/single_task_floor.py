@@ -29,10 +29,10 @@ sys.path.insert(0, str(REPO))
 from machine import describe  # noqa: E402
 
 from reviewmine.errors import InputError  # noqa: E402
-from reviewmine.nlp.data import build_splits  # noqa: E402
-from reviewmine.nlp.evaluate import evaluate_splits, tune_config  # noqa: E402
 from reviewmine.nlp.model import Tagger  # noqa: E402
-from reviewmine.nlp.train import BATCHINGS, TrainSettings, key_values, tagger_config, train_model  # noqa: E402
+from reviewmine.nlp.training.data import build_splits  # noqa: E402
+from reviewmine.nlp.training.evaluate import evaluate_splits, tune_config  # noqa: E402
+from reviewmine.nlp.training.train import BATCHINGS, TrainSettings, key_values, tagger_config, train_model  # noqa: E402
 
 _FAMILIES = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
 _REPORT = {  # the splits each family is tuned and measured on

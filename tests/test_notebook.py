@@ -10,6 +10,7 @@ import pytest
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_explore.ipynb"
 
 
+@pytest.mark.slow  # about 13 s
 def test_explore_notebook_runs_top_to_bottom(tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import InputError
+from ..extras import require
 from ._common import JsonOption, emit_json
 from ._progress import AnalyzeProgress
 from ._terminal import echo
@@ -50,6 +51,7 @@ def demo(
     if serve or describe:
         _site(seed, port, as_json, serve=serve)
         return
+    require("nlp", "reviewmine demo")  # it tags every review; --serve and --describe need no model
     from ..demo.pipeline import run_demo
     from ..jobs.logs import setup_logging, teardown_logging
 

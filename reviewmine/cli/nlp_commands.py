@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import InputError
-from ._common import DbOption, JsonOption, emit_json, open_store
+from ..errors import InputError, UsageError
+from ..extras import require
+from ._common import DbOption, JsonOption, emit_json, open_store, usage_errors
 from ._progress import AnalyzeProgress
 from ._terminal import echo, json_safe
 
@@ -63,6 +64,7 @@ def analyze(
 
     Example: `reviewmine analyze --brand Acme --since 90d`
     """
+    require("nlp", "reviewmine analyze")
     from ..nlp import predictor as make_predictor
     from ..nlp.analyze import analyze_store
     from ..nlp.inference import check_precision, read_model_version
@@ -71,8 +73,9 @@ def analyze(
     try:
         since_at = parse_when(since)
     except ValueError as exc:
-        raise InputError(str(exc), where="--since") from None
-    check_precision(precision)
+        raise UsageError(str(exc), where="--since") from None
+    with usage_errors("--precision"):
+        check_precision(precision)
     version = read_model_version(model)  # the model itself (torch) loads only when reviews are pending
 
     def load() -> Any:
@@ -124,11 +127,15 @@ def classify(
 
         reviewmine classify --input reviews.txt --json > tags.jsonl
     """
+    require("nlp", "reviewmine classify")
     from ..nlp import predictor as make_predictor
     from ..nlp.analyze import classify_batch
+    from ..nlp.inference import check_precision
 
     if bool(texts) == (input_file is not None):
         raise typer.BadParameter("give either TEXT arguments or --input FILE", param_hint="TEXT / --input")
+    with usage_errors("--precision"):
+        check_precision(precision)  # before the model loads
     runner = make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size)
     if texts:
         chunks: Iterator[list[tuple[dict[str, Any], str]]] = iter([[({}, t) for t in texts]])

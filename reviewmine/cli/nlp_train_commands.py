@@ -8,9 +8,17 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ._common import JsonOption, emit_json
+from ..extras import require
+from ..nlp.training.settings import TrainSettings
+from ._common import JsonOption, emit_json, usage_errors
 
 _DEFAULT_MODEL = Path("models/reviewmine-tagger")
+_SETTINGS = TrainSettings()  # the defaults the help texts show: read here, never typed into them
+
+
+def _pairs(values: dict[str, float] | dict[str, int]) -> str:
+    return ", ".join(f"{key}={value:g}" for key, value in values.items())
+
 
 SharedOption = Annotated[
     Path,
@@ -32,39 +40,68 @@ def train(
     work_dir: Annotated[Path, typer.Option("--work-dir", help="Checkpoints, one per epoch (for --resume).")] = Path(
         "build/train"
     ),
-    epochs: Annotated[int | None, typer.Option(help="Passes over the aspect datasets [default: 10].")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Sentences per step [default: 32].")] = None,
-    goemotions_per_epoch: Annotated[
-        int | None, typer.Option(help="GoEmotions rows per epoch, 0 = all [default: see TrainSettings].")
+    epochs: Annotated[
+        int | None, typer.Option(help=f"Passes over the aspect datasets [default: {_SETTINGS.epochs}].")
     ] = None,
-    amazon_per_epoch: Annotated[int | None, typer.Option(help="Amazon reviews per epoch, 0 = all.")] = None,
-    lr_encoder: Annotated[float | None, typer.Option(help="Learning rate of the encoder layers.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=f"Sentences per step [default: {_SETTINGS.batch_size}].")
+    ] = None,
+    goemotions_per_epoch: Annotated[
+        int | None,
+        typer.Option(help=f"GoEmotions rows per epoch, 0 = all [default: {_SETTINGS.goemotions_per_epoch}]."),
+    ] = None,
+    amazon_per_epoch: Annotated[
+        int | None, typer.Option(help=f"Amazon reviews per epoch, 0 = all [default: {_SETTINGS.amazon_per_epoch}].")
+    ] = None,
+    lr_encoder: Annotated[
+        float | None, typer.Option(help=f"Learning rate of the encoder layers [default: {_SETTINGS.lr_encoder:g}].")
+    ] = None,
     lora_rank: Annotated[
         int | None,
-        typer.Option(help="Rank of the LoRA adapters; 0 = full fine-tune (a 22 MB artifact) [default: 64]."),
+        typer.Option(
+            help=f"Rank of the LoRA adapters; 0 = full fine-tune (a 22 MB artifact) [default: {_SETTINGS.lora_rank}]."
+        ),
     ] = None,
-    lora_alpha: Annotated[float | None, typer.Option(help="LoRA scale numerator (scale = alpha / rank).")] = None,
+    lora_alpha: Annotated[
+        float | None,
+        typer.Option(help=f"LoRA scale numerator (scale = alpha / rank) [default: {_SETTINGS.lora_alpha:g}]."),
+    ] = None,
     encoder_layers: Annotated[
         int | None,
-        typer.Option(help="Keep only the encoder's bottom N layers (about N/6 of the work); 0 = all [default: 4]."),
+        typer.Option(
+            help="Keep only the encoder's bottom N layers (about N/6 of the work); 0 = all "
+            f"[default: {_SETTINGS.encoder_layers}]."
+        ),
     ] = None,
     exclude: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated training sources to leave out [default: mams, SemEval-2015, ACOS; '' = none]."
+            help="Comma-separated training sources to leave out, '' = none "
+            f"[default: {', '.join(_SETTINGS.exclude) or 'none'}]."
         ),
     ] = None,
     polarity_only: Annotated[
         str | None,
-        typer.Option(help="Comma-separated sources trained for polarities only, not category detection."),
+        typer.Option(
+            help="Comma-separated sources trained for polarities only, not category detection "
+            f"[default: {', '.join(_SETTINGS.polarity_only) or 'none'}]."
+        ),
     ] = None,
     loss_weight: Annotated[
         list[str] | None,
-        typer.Option("--loss-weight", metavar="FAMILY=W", help="A loss family's weight, e.g. ekman=3 (repeatable)."),
+        typer.Option(
+            "--loss-weight",
+            metavar="FAMILY=W",
+            help=f"A loss family's weight (repeatable) [default: {_pairs(_SETTINGS.loss_weights)}].",
+        ),
     ] = None,
     repeat: Annotated[
         list[str] | None,
-        typer.Option("--repeat", metavar="SOURCE=N", help="Show a source's rows N times an epoch, e.g. hand=5."),
+        typer.Option(
+            "--repeat",
+            metavar="SOURCE=N",
+            help=f"Show a source's rows N times an epoch (repeatable) [default: {_pairs(_SETTINGS.repeats)}].",
+        ),
     ] = None,
     teacher: Annotated[
         list[str] | None,
@@ -80,12 +117,18 @@ def train(
         typer.Option(
             "--teacher-share",
             help="The teachers' share of each target: anneal (1 to 0 over the run, BAM) or a constant from 0 to 1 "
-            "(classic distillation into a smaller student) [default: anneal].",
+            f"(classic distillation into a smaller student) [default: {_SETTINGS.teacher_share}].",
         ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of weights, data order and dropout [default: 13].")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help=f"Seed of weights, data order and dropout [default: {_SETTINGS.seed}].")
+    ] = None,
     device: Annotated[
-        str | None, typer.Option(help="Where to train: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:1.")
+        str | None,
+        typer.Option(
+            help="Where to train: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:1 "
+            f"[default: {_SETTINGS.device}]."
+        ),
     ] = None,
     model_version: Annotated[
         str | None, typer.Option("--model-version", help="Version string stored with every analysis.")
@@ -100,7 +143,7 @@ def train(
     """Train the sentence tagger on the public datasets + hand-labelled examples, tune its thresholds on
     the tune splits, evaluate on held-out splits and (re)write the model folder.
 
-    About 50 minutes on a 2-core CPU with the defaults (10 epochs), minutes on a GPU (--device). Progress is
+    About 50 minutes on a 2-core CPU with the defaults, minutes on a GPU (--device). Progress is
     logged to stderr.
 
     Examples:
@@ -116,17 +159,20 @@ def train(
         reviewmine train --teacher category=build/t-category --teacher category_polarity=build/t-polarity
         # also learn two families from saved single-task models (docs/model.md, Training)
     """
+    require("train", "reviewmine train")
     import logging
 
-    from ..nlp.distill import ANNEAL, check_teachers
-    from ..nlp.train import TrainSettings, key_values, resolve_device
-    from ..nlp.train import train as run_training
+    from ..nlp.training.distill import check_teachers
+    from ..nlp.training.settings import ANNEAL, key_values
+    from ..nlp.training.train import resolve_device
+    from ..nlp.training.train import train as run_training
 
     defaults = TrainSettings()
-    weights = key_values("--loss-weight", loss_weight or [], defaults.loss_weights, float)
-    repeats = key_values("--repeat", repeat or [], defaults.repeats, int, open_keys=True)
-    teachers = key_values("--teacher", teacher or [], {}, str, open_keys=True)
-    check_teachers(teachers, teacher_share or ANNEAL)
+    with usage_errors("--loss-weight", "--repeat", "--teacher", "--teacher-share"):  # not a missing teacher folder
+        weights = key_values("--loss-weight", loss_weight or [], defaults.loss_weights, float)
+        repeats = key_values("--repeat", repeat or [], defaults.repeats, int, open_keys=True)
+        teachers = key_values("--teacher", teacher or [], {}, str, open_keys=True)
+        check_teachers(teachers, teacher_share or ANNEAL)
     if device is not None:
         resolve_device(device)  # an unusable --device fails before any work
     _check_shared(shared)
@@ -176,13 +222,14 @@ def evaluate(
 
         reviewmine eval --json > metrics.json
     """
+    require("nlp", "reviewmine eval")
     import json
 
     import torch
 
-    from ..nlp.data import build_splits
-    from ..nlp.evaluate import evaluate_splits
     from ..nlp.model import Tagger
+    from ..nlp.training.data import build_splits
+    from ..nlp.training.evaluate import evaluate_splits
 
     _check_shared(shared)
     torch.set_num_threads(threads)
@@ -190,7 +237,7 @@ def evaluate(
     splits, _ = build_splits(shared, examples)
     metrics = evaluate_splits(tagger, splits)
     if write:  # keeps what evaluation does not measure (speed, model_version) and regenerates the card
-        from ..nlp.card import refresh_card
+        from ..nlp.training.card import refresh_card
 
         file = model / "metrics.json"
         kept = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}

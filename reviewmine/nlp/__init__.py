@@ -5,7 +5,8 @@ Public API::
     from reviewmine.nlp import classify_texts, load_tagger
     classify_texts(["The waiter was rude.", "Great value!"])   # one dict per text, every tag and probability
 
-torch and transformers load on first use, not on import.
+torch and transformers load on first use, not on import; they come with the ``nlp`` extra
+(``pip install 'reviewmine[nlp]'``). Training lives in `reviewmine.nlp.training` (the ``train`` extra).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .inference import DEFAULT_MODEL, load_tagger, resolve_model_dir
+if TYPE_CHECKING:
+    from .inference import DEFAULT_MODEL, load_tagger
 
 __all__ = ["DEFAULT_MODEL", "classify_texts", "load_tagger", "predictor"]
 
@@ -33,7 +35,7 @@ def predictor(
     compile: bool = False,
 ) -> Any:
     """A ready `inference.Predictor` for a model, loaded once per process and reused."""
-    from .inference import Predictor
+    from .inference import Predictor, load_tagger, resolve_model_dir
 
     key = (str(resolve_model_dir(model).resolve()), encoder, precision, batch_size, device, compile)
     with _LOCK:
@@ -64,3 +66,13 @@ def classify_texts(
     if isinstance(texts, str):
         raise TypeError("classify_texts takes a list of strings; wrap a single text in a list")
     return classify_batch(predictor(model, precision=precision, batch_size=batch_size), list(texts))
+
+
+def __getattr__(name: str) -> Any:
+    """``DEFAULT_MODEL`` and ``load_tagger`` without importing `inference` (numpy) when the package loads: the CLI
+    imports `reviewmine.nlp.training.settings` at start-up."""
+    if name in ("DEFAULT_MODEL", "load_tagger"):
+        from . import inference
+
+        return getattr(inference, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,9 @@ def _encoder(path: str) -> tuple[Any, Any]:
 
 def sentence_embeddings(texts: Sequence[str], *, encoder: str | None = None, batch_size: int = 64) -> Any:
     """L2-normalised mean-pooled embeddings (n x 384 float32 array) of ``texts``, in their order."""
+    from ..extras import require
+
+    require("nlp", "clustering sub-themes on sentence embeddings")
     import numpy as np
     import torch
 

@@ -90,6 +90,9 @@ def read_model_version(name_or_path: str | os.PathLike[str] | None = None) -> st
 
 def load_tagger(name_or_path: str | os.PathLike[str] | None = None, *, encoder: str | None = None) -> Tagger:
     """Load a saved tagger offline (default: ``reviewmine-tagger``), in eval mode."""
+    from ..extras import require
+
+    require("nlp", "tagging")  # before torch is imported: a slim install gets the pip command, not an ImportError
     from .model import Tagger
 
     return Tagger.load(resolve_model_dir(name_or_path), encoder_path=encoder)
@@ -228,7 +231,7 @@ class Predictor:
         tagger.eval()
         if self.device == "cpu" and hasattr(tagger.encoder, "set_attn_implementation"):
             # On the CPU the plain attention beats torch's fused kernel on these short, padded batches: 4-8% more
-            # reviews/s for the whole stage (docs/model.md, Speed). The results are the same.
+            # reviews/s for the whole stage (docs/model-experiments.md, Speed). The results are the same.
             tagger.encoder.set_attn_implementation("eager")
         if self.precision == "bf16":
             tagger = tagger.to(torch.bfloat16)
@@ -317,7 +320,7 @@ class Predictor:
         }
         # Batches of similar length (little padding), the longest first: the workers take batches in order, so the
         # small ones fill in at the end instead of one worker finishing a long batch alone (5-10% more reviews/s
-        # on the 2-core machine, docs/model.md Speed).
+        # on the 2-core machine, docs/model-experiments.md Speed).
         order = sorted(range(n), key=lambda i: len(ids[i]), reverse=True)
         batches = [order[start : start + self.batch_size] for start in range(0, n, self.batch_size)]
 
@@ -391,15 +394,11 @@ class Predictor:
 
 
 def _probabilities(logits: dict[str, Any]) -> dict[str, np.ndarray]:
-    return {
-        "category": logits["category"].float().sigmoid().cpu().numpy(),
-        "category_polarity": logits["category_polarity"].float().softmax(-1).cpu().numpy(),
-        "polarity": logits["polarity"].float().softmax(-1).cpu().numpy(),
-        "emotion": logits["emotion"].float().sigmoid().cpu().numpy(),
-        "loyalty": logits["loyalty"].float().sigmoid().cpu().numpy(),
-        "review": logits["review"].float().cpu().numpy(),
-        "ekman": logits["ekman"].float().sigmoid().cpu().numpy(),
-    }
+    """`model.logits_to_probabilities` in float32 (a bf16 model's logits are widened first), as numpy arrays."""
+    from .model import logits_to_probabilities
+
+    probabilities = logits_to_probabilities({name: value.float() for name, value in logits.items()})
+    return {name: value.cpu().numpy() for name, value in probabilities.items()}
 
 
 def _label_order(config: Any) -> dict[str, list[int]]:

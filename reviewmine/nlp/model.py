@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
-from .review_head import METHOD as REVIEW_HEAD
+from .review_rules import REVIEW_HEAD
 
 __all__ = [
     "CONFIG_FILE",
@@ -452,6 +452,6 @@ def load_encoder(path: Path, layers: int = 0) -> tuple[nn.Module, Any]:
 def _versions() -> dict[str, str]:
     import transformers
 
-    from .. import __version__
+    from .._version import __version__
 
     return {"reviewmine": __version__, "torch": torch.__version__, "transformers": transformers.__version__}

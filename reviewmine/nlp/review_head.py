@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..taxonomy import POLARITIES
+from .review_rules import REVIEW_HEAD as METHOD
 
 if TYPE_CHECKING:  # torch stays unimported until a model runs (the runtime imports `review_score` only)
-    from .data import Example
     from .model import Tagger
+    from .training.data import Example
 
 __all__ = ["METHOD", "fit_review_head", "review_score", "review_sentences", "review_vectors"]
 
-METHOD = "review_head"
 _C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 Segmentation uses `sentencex` (Wikimedia's rule-based segmenter, compiled): measured on 2,000 Amazon reviews
 on the project machine it splits ~120,000 reviews/s against ~360/s for pysbd, which alone would have used the
-whole 300 reviews/s budget of the tagging stage (see benchmarks/bench_nlp_speed.py, which measures both).
+whole 300 reviews/s budget of the tagging stage (see benchmarks/bench_nlp_speed.py, which measures both; pysbd
+comes with the dev extra only).
 A line break always ends a sentence: reviews use them for lists and for sentences without a full stop.
 Fragments with no letter or digit (a stray ".", "!!!", an emoji) are attached to the previous sentence.
 """
@@ -45,13 +46,16 @@ def clean_text(text: str | None) -> str:
 
 
 def _strip_tags(text: str) -> str:
-    """Remove markup with an HTML parser (not a regex), turning block-level breaks into line breaks."""
-    from bs4 import BeautifulSoup
+    """Remove markup with lxml's HTML parser (not a regex), turning block-level breaks into line breaks."""
+    from lxml import etree
 
-    soup = BeautifulSoup(_BLOCK_TAG.sub("\n", text), "html.parser")
-    for node in soup(["script", "style"]):
-        node.decompose()
-    return soup.get_text()
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    # As UTF-8 bytes: a lone surrogate (JSON can escape one) becomes "?" instead of emptying the whole text.
+    root = etree.fromstring(_BLOCK_TAG.sub("\n", text).encode("utf-8", "replace"), parser)
+    if root is None:  # nothing but comments or processing instructions
+        return ""
+    etree.strip_elements(root, "script", "style", with_tail=False)
+    return "".join(root.itertext())
 
 
 def has_words(text: str) -> bool:

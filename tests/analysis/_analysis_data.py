@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from reviewmine.analysis.synthetic import Spike, SyntheticData, synthetic_brands
 from reviewmine.columns import SENTENCE_COLUMNS, cat_col, catpol_col
 from reviewmine.taxonomy import CATEGORIES
+from reviewmine.testing.synthetic import Spike, SyntheticData, synthetic_brands
 
 SPIKE = Spike("Brand 01", "price", week=20, negative_share=0.7)
 _DEFAULTS: dict[str, Any] = {

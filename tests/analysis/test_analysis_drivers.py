@@ -9,8 +9,8 @@ from sklearn.linear_model import LinearRegression
 
 from reviewmine.analysis import compute_drivers, prepare
 from reviewmine.analysis._shapley import all_subset_r2, shapley_r2
-from reviewmine.analysis.synthetic import synthetic_brands
 from reviewmine.errors import InputError
+from reviewmine.testing.synthetic import synthetic_brands
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 from _analysis_data import SPIKE, empty_sentences, spiked
 
 from reviewmine.analysis import RiskSettings, compute_risk, prepare
-from reviewmine.analysis.synthetic import synthetic_brands
 from reviewmine.errors import InputError
+from reviewmine.testing.synthetic import synthetic_brands
 
 
 def test_planted_spike_is_found_with_its_week_size_and_examples():

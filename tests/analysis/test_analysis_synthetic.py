@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from _analysis_data import SPIKE, spiked
 
-from reviewmine.analysis.synthetic import synthetic_brands
 from reviewmine.columns import REVIEW_COLUMNS, SENTENCE_COLUMNS
+from reviewmine.testing.synthetic import synthetic_brands
 
 
 def test_frames_follow_the_column_contracts():

@@ -81,7 +81,7 @@ def test_analyze_command(tmp_path: Path) -> None:
     text = runner.invoke(app, ["analyze", "--db", str(db), "--model", _model(), "--no-progress"])
     assert text.exit_code == 0 and "analyzed 0 of 0 reviews" in text.output
     bad = runner.invoke(app, ["analyze", "--db", str(db), "--model", _model(), "--since", "yesterday-ish"])
-    assert bad.exit_code == 1 and "error: --since" in bad.output
+    assert bad.exit_code == 2 and "error: --since" in bad.output
 
 
 def test_analyze_with_nothing_pending_loads_no_model(tmp_path: Path) -> None:
@@ -102,4 +102,4 @@ def test_analyze_with_nothing_pending_loads_no_model(tmp_path: Path) -> None:
     assert report["pending"] == 0 and report["model_version"] == "test-random-1" and report["precision"] is None
     assert not torch_loaded
     bad = runner.invoke(app, ["analyze", "--db", str(db), "--model", model, "--precision", "fp8"])
-    assert bad.exit_code == 1 and "error: --precision" in bad.output
+    assert bad.exit_code == 2 and "error: --precision" in bad.output

@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from reviewmine.cli import app
 from reviewmine.errors import InputError
-from reviewmine.nlp.data import Example
-from reviewmine.nlp.distill import check_teachers, teacher_logits, teacher_share
 from reviewmine.nlp.model import Tagger
-from reviewmine.nlp.objective import collate, multitask_loss, pad_ids
-from reviewmine.nlp.train import TrainSettings, _tokenize, train_model
+from reviewmine.nlp.training.data import Example
+from reviewmine.nlp.training.distill import check_teachers, teacher_logits, teacher_share
+from reviewmine.nlp.training.objective import collate, multitask_loss, pad_ids
+from reviewmine.nlp.training.train import TrainSettings, _tokenize, train_model
 
 
 def _rows() -> list[Example]:
@@ -105,4 +105,4 @@ def test_the_teachers_share_anneals_or_stays_constant() -> None:
         with pytest.raises(InputError, match="--teacher-share"):
             check_teachers({}, bad)
     result = CliRunner().invoke(app, ["train", "--teacher-share", "lots"])
-    assert result.exit_code == 1 and "neither 'anneal' nor a number" in result.output
+    assert result.exit_code == 2 and "neither 'anneal' nor a number" in result.output

@@ -80,8 +80,8 @@ def test_runtime_review_score_is_the_evaluated_rule() -> None:
     import numpy as np
 
     from reviewmine.nlp import classify_texts
-    from reviewmine.nlp.evaluate import review_scores
     from reviewmine.nlp.model import Tagger
+    from reviewmine.nlp.training.evaluate import review_scores
 
     reviews = [
         "Broke after two days. The seller never answered my emails.",

@@ -16,6 +16,8 @@ from reviewmine.nlp.segment import clean_text, has_words, review_text, split_sen
         ("The <b>staff</b> were <i>lovely</i>.", "The staff were lovely."),
         ("Good.<br/>Cheap.<p>Fast</p>", "Good.\nCheap.\nFast"),
         ("<script>alert(1)</script>Nice<style>p{}</style>", "Nice"),
+        ("Slow <!-- internal note --> delivery<script>x()</script>, again.", "Slow delivery, again."),
+        ("<html><body><li>Cold<li>Late</body>", "Cold\nLate"),
         ("I <3 this &lt;3 and 2 < 3", "I <3 this <3 and 2 < 3"),
         ("zero\u200bwidth\u00a0and   spaces\r\n\r\n\nnext", "zerowidth and spaces\nnext"),
         ("", ""),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewmine.errors import InputError
-from reviewmine.nlp.data import (
+from reviewmine.nlp.training.data import (
     UNKNOWN,
     load_acos,
     load_goemotions,

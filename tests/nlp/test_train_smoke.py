@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from reviewmine.cli import app
 from reviewmine.errors import InputError
-from reviewmine.nlp.card import write_artifact
-from reviewmine.nlp.data import UNKNOWN, Example
-from reviewmine.nlp.evaluate import evaluate_splits, tune_config
 from reviewmine.nlp.model import EKMAN_HEAD, Tagger
-from reviewmine.nlp.objective import collate, ekman_labels, multitask_loss
-from reviewmine.nlp.train import TrainSettings, key_values, resolve_device, train_model
+from reviewmine.nlp.training.card import write_artifact
+from reviewmine.nlp.training.data import UNKNOWN, Example
+from reviewmine.nlp.training.evaluate import evaluate_splits, tune_config
+from reviewmine.nlp.training.objective import collate, ekman_labels, multitask_loss
+from reviewmine.nlp.training.train import TrainSettings, key_values, resolve_device, train_model
 from reviewmine.taxonomy import EKMAN_GROUPS, EMOTIONS
 
 
@@ -167,7 +167,7 @@ def test_continuing_with_a_smaller_rank_says_the_difference_will_grow(
     first = Tagger.from_encoder()
     train_model(first, _rows(), settings, max_steps=2)
     first.save(tmp_path / "first")
-    with caplog.at_level(logging.WARNING, logger="reviewmine.nlp.lora"):
+    with caplog.at_level(logging.WARNING, logger="reviewmine.nlp.training.lora"):
         train_model(Tagger.load(tmp_path / "first"), _rows(), replace(settings, lora_rank=2), max_steps=1)
     assert "rank 4 > --lora-rank 2" in caplog.text
 
@@ -180,7 +180,7 @@ def test_cli_reports_missing_data(tmp_path: Path) -> None:
 
 def test_cli_rejects_an_unknown_loss_family_before_any_work(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--shared", str(tmp_path), "--loss-weight", "ekmann=3"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--loss-weight" in result.output and "ekmann=3" in result.output
 
 
@@ -217,7 +217,7 @@ def test_an_ekman_loss_weight_trains_and_saves_an_ekman_head(tmp_path: Path) -> 
 
 
 def test_batches_cover_every_row_once_in_either_order() -> None:
-    from reviewmine.nlp.train import _batches
+    from reviewmine.nlp.training.train import _batches
 
     lengths = [(i * 7) % 23 + 1 for i in range(200)]
     rows = list(range(200))

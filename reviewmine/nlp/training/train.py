@@ -1,7 +1,7 @@
 """Multi-task training of the Tagger (CPU, or a CUDA GPU when there is one): one shared encoder pass, a masked
 loss per label family.
 
-Run ``reviewmine train`` or ``python -m reviewmine.nlp.train``. Each epoch is checkpointed (model, optimiser,
+Run ``reviewmine train`` or ``python -m reviewmine.nlp.training.train``. Each epoch is checkpointed (model, optimiser,
 schedule, RNG) under the work folder so an interrupted run continues with ``--resume``; at the end thresholds
 are tuned on the tune splits, the report splits are evaluated, and the artifact folder's files are replaced.
 """
@@ -15,18 +15,20 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import InputError
+from ..._files import atomic_writer
+from ...errors import InputError
+from ..model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
 from .data import UNKNOWN, Example, Split, build_splits
-from .distill import ANNEAL, check_teachers, teacher_logits, teacher_share
+from .distill import check_teachers, teacher_logits, teacher_share
 from .lora import with_lora
-from .model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
 from .objective import collate, multitask_loss
+from .settings import BATCHINGS, TrainSettings, key_values
 
 __all__ = [
     "BATCHINGS",
@@ -41,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger("reviewmine.train")
 _CHECKPOINT = "checkpoint.pt"
-BATCHINGS = ("length", "random")  # TrainSettings.batching
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,80 +56,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("torch sees no CUDA GPU on this machine", where=name)
     return device
-
-
-@dataclass
-class TrainSettings:
-    """Every knob of a training run (recorded in the artifact's config.json)."""
-
-    # reviewmine-tagger-4: 10 epochs (6 for tagger-3; over 8 seeds of 4-layer runs, 10 epochs scored like the
-    # 6-epoch mean on every family and was the one to pass all 37 golden sentences, docs/model.md).
-    epochs: int = 10
-    batch_size: int = 32
-    lr_encoder: float = 5e-4  # for LoRA adapters; a full fine-tune (lora_rank=0) wants about 8e-5
-    lr_heads: float = 1e-3
-    weight_decay: float = 0.01
-    warmup: float = 0.06
-    # Global gradient-norm clipping (0 = off), one norm over every family's gradient. Off, the category floors of
-    # session 8 scored the same (docs/model.md). "grad_norm" in each epoch's log is the mean norm before clipping.
-    clip_grad_norm: float = 1.0
-    max_length: int = 128
-    review_max_length: int = 128
-    # "length": batches of similar length (shuffled chunks of 50 batches sorted by length: little padding, the
-    # default); "random": plain shuffled batches, as benchmarks/semeval_five_categories.py trains.
-    batching: str = "length"  # one of BATCHINGS
-    goemotions_per_epoch: int = 20000
-    amazon_per_epoch: int = 2000
-    absa_per_epoch: int = 0  # 0 = every row of the aspect datasets each epoch
-    # Rows shown this many times per epoch: the hand-labelled set is small, SemEval-2014 is the target domain.
-    repeats: dict[str, int] = field(default_factory=lambda: {"hand": 5, "semeval2014": 2})
-    # Training sources left out (Example.source names). The other aspect datasets label the same kind of sentence
-    # differently from SemEval-2014 and the taxonomy (docs/model.md): with category training alone on the
-    # SemEval-2014 dev carve, adding MAMS + SemEval-2015 restaurants lowered micro-F1 from 0.869 to 0.833, adding
-    # SemEval-2015 laptops + ACOS to 0.845; the full model without all four beat the one with laptops + ACOS kept
-    # for polarities only (reviewmine-tagger-2: 0.874 vs 0.867, equal elsewhere within noise).
-    exclude: tuple[str, ...] = ("mams", "semeval2015_restaurants", "semeval2015_laptops", "acos")
-    # Sources whose category detection labels are not trained on (their mention polarities still are).
-    polarity_only: tuple[str, ...] = ()
-    # GoEmotions rows also train sentence polarity (from GoEmotions' sentiment groups) when True. Off: with it,
-    # a GoEmotions-only run fell from 0.538 to 0.466 emotion macro-F1 (benchmarks/single_task_floor.py).
-    goemotions_polarity: bool = False
-    freeze_embeddings: bool = True
-    # LoRA adapters (peft) on every encoder linear layer instead of a full fine-tune when > 0: the artifact then
-    # stores the merged delta as rank-r factors (5.8 MB at rank 64 instead of 22 MB; what git holds stays small).
-    # Rank 64 for 6 epochs beat the full fine-tune (tagger-2) on 4 of 6 metrics; rank 16 and 4 epochs did not.
-    lora_rank: int = 64
-    lora_alpha: float = 128.0
-    lora_dropout: float = 0.05
-    # What category detection reads (TaggerConfig.category_pooling): "label_attention" or "mean".
-    category_pooling: str = "label_attention"
-    # TaggerConfig.encoder_layers: keep only the bottom N encoder layers (0 = all). 4 layers tag about 1.4x as many
-    # reviews a second as 6 with the same accuracy within seed noise (docs/model.md, tagger-4).
-    encoder_layers: int = 4
-    bf16: bool = True
-    # "auto" = the GPU when torch sees one, else the CPU. The same settings train the same kind of model on either
-    # (runs differ by the seed-to-seed spread); the defaults take about 50 minutes on the 2-core CPU, 15 on an
-    # H100 shared by ten runs.
-    device: str = "auto"
-    threads: int = 1  # 2 threads under CPU contention ran 20x slower (OpenMP spinning); 1 is robust
-    seed: int = 13
-    # Families learned from another saved model as well (family -> model folder; distill.py). Empty:
-    # labels only. The teacher's share of each target: "anneal" (1 -> 0 over the run) or a constant from 0 to 1.
-    teachers: dict[str, str] = field(default_factory=dict)
-    teacher_share: str = ANNEAL
-    loss_weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "category": 1.0,
-            "category_polarity": 1.0,
-            "polarity": 1.0,
-            "emotion": 10.0,  # BCE averaged over 28 labels is small next to the other losses (3.0: 0.480 macro-F1)
-            # The Ekman groups (+ neutral) of the same GoEmotions rows on a head of their own: Ekman macro-F1
-            # +0.01-0.02 (3: 0.637 mean of 8 seeds vs 0.623 without; 10 costs GoEmotions 0.02, docs/model.md).
-            # 0 = no Ekman head, as in tagger-3: groups then take their members' highest probability.
-            "ekman": 3.0,
-            "loyalty": 1.0,
-        }
-    )
 
 
 def _epoch_rows(train_rows: list[Example], settings: TrainSettings, epoch: int) -> list[int]:
@@ -284,17 +211,16 @@ def train_model(
         log.info("epoch %d done: %s", epoch + 1, history[-1])
         if checkpoint is not None:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "schedule": schedule.state_dict(),
-                    "epoch": epoch + 1,
-                    "history": history,
-                },
-                checkpoint.with_suffix(".tmp"),
-            )
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
+            saved = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "epoch": epoch + 1,
+                "history": history,
+            }
+            # a kill mid-save leaves the previous epoch's checkpoint whole
+            with atomic_writer(checkpoint, binary=True) as handle:
+                torch.save(saved, handle)
         if max_steps is not None and step >= max_steps:
             break
     if settings.lora_rank > 0:
@@ -376,25 +302,8 @@ def _device_name(device: torch.device) -> str:
     return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
 
 
-def key_values(
-    option: str, items: Sequence[str], defaults: dict[str, Any], kind: type, open_keys: bool = False
-) -> dict[str, Any]:
-    """``KEY=VALUE`` options (``--loss-weight emotion=10``) applied over ``defaults``; unknown keys are an error
-    unless ``open_keys``."""
-    out = dict(defaults)
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or (key not in out and not open_keys):
-            raise InputError(f"expected KEY=VALUE with KEY one of {', '.join(out)}, got {item!r}", where=option)
-        try:
-            out[key] = kind(value)
-        except ValueError:
-            raise InputError(f"{value!r} is not a number ({item!r})", where=option) from None
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m reviewmine.nlp.train``: the same options as ``reviewmine train``."""
+    """``python -m reviewmine.nlp.training.train``: the same options as ``reviewmine train``."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--examples", type=Path, default=Path("training/examples"))

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from ...taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from ..inference import ekman_from_members
+from ..model import EKMAN_HEAD, Tagger, logits_to_probabilities
+from ..review_head import METHOD as REVIEW_HEAD
+from ..review_head import fit_review_head, review_score, review_sentences
 from .data import Example, Split
-from .inference import ekman_from_members
-from .model import EKMAN_HEAD, Tagger, logits_to_probabilities
-from .review_head import METHOD as REVIEW_HEAD
-from .review_head import fit_review_head, review_score, review_sentences
 
 __all__ = ["TARGETS", "evaluate_splits", "predict", "review_scores", "tune_config"]
 

@@ -1,9 +1,9 @@
 """Teachers for multi-task training: families learned from another saved model as well as from labels.
 
 On the shared encoder, category detection loses about 0.03 micro-F1 to the polarity objectives, and no loss
-weight or ramp won it back without costing category polarity as much (docs/model.md). Born-again multi-task
-networks (Clark et al. 2019, "BAM!") learn each such family from a single-task teacher too: the training target
-is ``(1 - share) * label + share * teacher``, the teacher's share falling linearly from 1 at the first step to 0
+weight or ramp won it back without costing category polarity as much (docs/model-experiments.md). Born-again
+multi-task networks (Clark et al. 2019, "BAM!") learn each such family from a single-task teacher too: the training
+target is ``(1 - share) * label + share * teacher``, the teacher's share falling linearly from 1 at the first step to 0
 at the last ("teacher annealing"), so the run ends on the labels alone. A constant share (``--teacher-share 0.5``)
 is classic distillation instead, e.g. of a deeper model into one with fewer encoder layers.
 
@@ -21,16 +21,16 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..errors import InputError
+from ...errors import InputError
 from .data import UNKNOWN, Example
 from .objective import pad_ids
+from .settings import ANNEAL
 
 __all__ = ["ANNEAL", "DISTILLABLE", "check_teachers", "teacher_logits", "teacher_share"]
 
 log = logging.getLogger(__name__)
 
 DISTILLABLE = ("category", "category_polarity", "polarity", "emotion", "ekman", "loyalty")
-ANNEAL = "anneal"  # TrainSettings.teacher_share: BAM's schedule; a number is a constant share instead
 
 
 def teacher_share(setting: str, step: int, total: int) -> float:
@@ -50,7 +50,7 @@ def teacher_share(setting: str, step: int, total: int) -> float:
 def check_teachers(teachers: Mapping[str, str | Path], share: str = ANNEAL) -> None:
     """Fail before any work when a family cannot be distilled, a teacher folder holds no model or the share is
     neither a schedule nor a number."""
-    from .model import CONFIG_FILE
+    from ..model import CONFIG_FILE
 
     teacher_share(share, 0, 1)
     for family, folder in teachers.items():
@@ -83,7 +83,7 @@ def teacher_logits(
     """Per family, its teacher's logits for every training row (zeros where the row has no such labels), on the
     CPU. ``ids``: the rows as the run tokenised them. A folder that teaches several families is loaded once and
     reads each row once (emotion and ekman rows are the same 40,000 GoEmotions comments)."""
-    from .model import Tagger
+    from ..model import Tagger
 
     check_teachers(teachers)
     by_folder: dict[str, list[str]] = {}

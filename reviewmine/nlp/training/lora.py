@@ -14,7 +14,7 @@ import logging
 import torch
 from torch import Tensor, nn
 
-from .model import low_rank_factors
+from ..model import low_rank_factors
 
 __all__ = ["TARGET_MODULES", "with_lora"]
 

@@ -13,8 +13,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from ..inference import ekman_from_members
 from .data import UNKNOWN, Example
-from .inference import ekman_from_members
 
 __all__ = ["collate", "ekman_labels", "multitask_loss", "pad_ids"]
 

@@ -1,4 +1,5 @@
-"""Synthetic brands with planted effects, for tests and benchmarks of the aggregator.
+"""Synthetic brands with planted effects, for tests and benchmarks of the aggregator (a test aid: no command or
+analysis step uses it).
 
 Everything is generated with vectorised numpy (no per-row Python), so a million reviews take seconds. The planted
 effects are known exactly: a complaint spike (one brand, category and week whose mentions turn negative) and

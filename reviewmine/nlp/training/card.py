@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..model import EKMAN_HEAD, Tagger, TaggerConfig
+from ..review_head import METHOD as REVIEW_HEAD
 from .evaluate import TARGETS
-from .model import EKMAN_HEAD, Tagger, TaggerConfig
-from .review_head import METHOD as REVIEW_HEAD
 
 __all__ = ["refresh_card", "render_card", "write_artifact", "write_metrics"]
 
@@ -79,9 +79,9 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     left_out = ", ".join(trained.get("exclude") or []) or "none"
     polarity_only = ", ".join(trained.get("polarity_only") or []) or "none"
     below = [n for n, t in TARGETS.items() if summary.get(n) is not None and summary[n] < t]
-    verdict = (
-        f"Below target: {', '.join(below)} (docs/model.md lists what to try next)." if below else "All targets met."
-    )
+    verdict = "All targets met."
+    if below:
+        verdict = f"Below target: {', '.join(below)} (docs/model-experiments.md lists what to try next)."
     whole = metrics.get("amazon_report", {}).get("accuracy_whole_text_256")
     if whole is not None:
         verdict += f" Amazon with the polarity head on the whole review (256 tokens) instead: {whole:.3f}."

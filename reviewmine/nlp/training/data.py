@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from ..taxonomy import CATEGORIES, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from ...errors import InputError
+from ...taxonomy import CATEGORIES, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 
 __all__ = [
     "Example",
