@@ -25,8 +25,8 @@ from typing import Any
 
 from machine import describe
 
-from reviewmine.collectors.base import Request
 from reviewmine.http import HttpClient, HttpSettings
+from reviewmine.http.messages import Request
 
 _ARRIVALS: dict[str, list[float]] = defaultdict(list)
 _LOCK = threading.Lock()

@@ -12,7 +12,7 @@ Typical use (``sentences`` has ``columns.SENTENCE_COLUMNS``, ``reviews`` ``colum
 
 from __future__ import annotations
 
-from ._events import EVENT_COLUMNS
+from ._events import EVENT_COLUMNS, EVENT_KINDS
 from ._prepare import ALL, FREQS, SCOPES, Prepared, prepare
 from .drivers import FEATURE_COLUMNS, MODEL_COLUMNS, QUADRANT_COLUMNS, QUADRANTS, Drivers, compute_drivers
 from .metrics import (
@@ -33,6 +33,7 @@ __all__ = [
     "COVERAGE_COLUMNS",
     "EMOTION_COLUMNS",
     "EVENT_COLUMNS",
+    "EVENT_KINDS",
     "FEATURE_COLUMNS",
     "FREQS",
     "LOYALTY_COLUMNS",

@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._prepare import NEG, SCOPES, Prepared, period_start, to_timestamps
+from ._risk_settings import RiskSettings
 from ._weekly import baseline_rate, lag, rolling_sum
 from .stats import bh_qvalues, count_excess_pvalue, share_shift
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .risk import RiskSettings
+__all__ = ["EVENT_COLUMNS", "EVENT_KINDS", "find_events"]
 
-__all__ = ["EVENT_COLUMNS", "KINDS", "find_events"]
-
-KINDS: dict[str, str] = {
+EVENT_KINDS: dict[str, str] = {  # kind -> unit of its size
     "negative_share": "share points",  # size: rise of the share of reviews with a negative mention
     "negative_volume": "ratio",  # size: reviews with a negative mention / expected
     "volume": "ratio",  # size: reviews (mentioning the category) / expected
@@ -102,11 +101,11 @@ def find_events(
         "event_id": np.arange(len(found), dtype=np.int64),
         "brand": pd.Categorical.from_codes(b, categories=data.brands),
         "category": pd.Categorical.from_codes(s, categories=list(SCOPES)),
-        "kind": pd.Categorical(found["kind"], categories=list(KINDS)),
+        "kind": pd.Categorical(found["kind"], categories=list(EVENT_KINDS)),
         "period_start": to_timestamps(starts),
         "period_end": to_timestamps(starts + 7),
         "size": found["size"].to_numpy(dtype=float),
-        "unit": found["kind"].map(KINDS).astype(str).to_numpy(),
+        "unit": found["kind"].map(EVENT_KINDS).astype(str).to_numpy(),
         "value": found["value"].to_numpy(dtype=float),
         "baseline": found["baseline"].to_numpy(dtype=float),
         "reviews": found["reviews"].to_numpy(dtype=np.int64),

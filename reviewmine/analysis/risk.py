@@ -6,7 +6,7 @@ independent units, weekly totals are immune to weekday seasonality. Formulas and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from ..records import utc
 from ..timeparse import parse_when
 from ._events import EVENT_COLUMNS, find_events
 from ._prepare import SCOPES, Prepared, period_start, prepare, to_timestamps
+from ._risk_settings import RiskSettings
 from ._weekly import Panel, baseline_rate, lag, rolling_sum, weekly_panel
 from .stats import count_excess_pvalue, share_shift
 
@@ -33,33 +34,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "volume", "volume_expected", "volume_ratio", "volume_ratio_low", "volume_p",
     "anger_disgust_share", "warn_churn_share", "low_star_share", "unanswered_negative_share", "severity",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RiskSettings:
-    """Windows in weeks, minimum samples, event thresholds and score weights (see docs/methods.md)."""
-
-    window_weeks: int = 4
-    baseline_weeks: int = 12
-    min_reviews: int = 20
-    min_baseline: int = 50
-    min_count: int = 10
-    min_shift: float = 0.05
-    min_ratio: float = 1.5
-    fdr: float = 0.05
-    scale: float = 0.10
-    examples: int = 3
-    weights: dict[str, float] = field(
-        default_factory=lambda: {"shift": 0.40, "velocity": 0.15, "volume": 0.15, "severity": 0.30}
-    )
-
-    def __post_init__(self) -> None:
-        if self.window_weeks < 1 or self.baseline_weeks < 2:
-            raise InputError("window_weeks must be >= 1 and baseline_weeks >= 2", where="risk settings")
-        if set(self.weights) != {"shift", "velocity", "volume", "severity"} or min(self.weights.values()) < 0:
-            raise InputError("weights need shift, velocity, volume, severity >= 0", where="risk settings")
-        if not np.isclose(sum(self.weights.values()), 1.0):
-            raise InputError("weights must add up to 1", where="risk settings")
 
 
 @dataclass

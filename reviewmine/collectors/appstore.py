@@ -53,7 +53,7 @@ class AppStoreCollector(Collector):
     description: ClassVar[str] = "Apple App Store reviews from the RSS feed, newest first (10 x 50 per country)."
     default_base_url: ClassVar[str] = "https://itunes.apple.com"
     recency_sorted: ClassVar[bool] = True
-    min_delay: ClassVar[float] = 1.0
+    min_delay: float = 1.0
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:

@@ -8,43 +8,15 @@ scrapy's spiders vs its downloader middlewares and pipelines.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import InputError
+from ..http.messages import Request, Response  # re-exported: plug-in collectors may import them from here
 from ..records import Review
 
 __all__ = ["Collector", "ParseError", "ParsedPage", "Request", "Response"]
-
-
-@dataclass(frozen=True)
-class Request:
-    """One HTTP request a collector wants made."""
-
-    url: str
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
-    data: dict[str, str] | None = None  # form fields, for POST
-
-
-@dataclass(frozen=True)
-class Response:
-    """What the HTTP layer hands back: the final URL, status, headers and the body bytes."""
-
-    url: str
-    status: int
-    headers: dict[str, str]
-    content: bytes
-    encoding: str | None = None
-
-    @property
-    def text(self) -> str:
-        return self.content.decode(self.encoding or "utf-8", errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
 
 
 @dataclass
@@ -75,18 +47,26 @@ class Collector(ABC):
     description: ClassVar[str]
     default_base_url: ClassVar[str]
     recency_sorted: ClassVar[bool] = True  # newest first: a re-run may stop at the first known page
-    min_delay: ClassVar[float] = 1.0  # seconds between requests to one host
+    min_delay: float = 1.0  # seconds between requests to one host; an instance may get its own (``min_delay=``)
     # True when ParsedPage.expected_total counts what the chain of pages lists (not, say, every rating of a product
     # of which a page shows ten): then an empty page mid-chain, or a walk that ends far short of it, is partial.
     announces_total: ClassVar[bool] = False
 
     def __init__(
-        self, locator: str, *, brand: str, base_url: str | None = None, options: dict[str, Any] | None = None
+        self,
+        locator: str,
+        *,
+        brand: str,
+        base_url: str | None = None,
+        options: dict[str, Any] | None = None,
+        min_delay: float | None = None,
     ) -> None:
         self.locator = self.validate_locator(locator)
         self.brand = brand
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.options = dict(options or {})
+        if min_delay is not None:  # this collection's pace (a job file's `delay`); else the source's own
+            self.min_delay = min_delay
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:

@@ -66,7 +66,7 @@ class GooglePlayCollector(Collector):
     description: ClassVar[str] = "Google Play app reviews, newest first, with developer replies and app version."
     default_base_url: ClassVar[str] = "https://play.google.com"
     recency_sorted: ClassVar[bool] = True
-    min_delay: ClassVar[float] = 1.0
+    min_delay: float = 1.0
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:

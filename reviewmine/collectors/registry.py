@@ -10,6 +10,8 @@ A third-party package adds a source with, in its pyproject.toml::
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import warnings
 from typing import TYPE_CHECKING
 
@@ -19,7 +21,7 @@ from .base import Collector
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-__all__ = ["BUILTIN_SOURCES", "ENTRY_POINT_GROUP", "available_sources", "get_source"]
+__all__ = ["BUILTIN_SOURCES", "ENTRY_POINT_GROUP", "available_sources", "base_url_env", "get_source", "make_collector"]
 
 ENTRY_POINT_GROUP = "reviewmine.sources"
 # Also declared under the entry-point group in pyproject.toml; read from here so a source checkout needs no reinstall.
@@ -96,3 +98,37 @@ def get_source(name: str) -> type[Collector]:
             raise InputError(str(exc), where="sources") from None
     known = ", ".join(sorted([*BUILTIN_SOURCES, *plugins]))
     raise InputError(f"unknown source {name!r}; known sources: {known}", where="sources")
+
+
+def base_url_env(source: str) -> str:
+    """The environment variable that overrides a source's base URL, e.g. REVIEWMINE_TRUSTPILOT_BASE_URL."""
+    return f"REVIEWMINE_{re.sub(r'[^A-Z0-9]', '_', source.upper())}_BASE_URL"
+
+
+def make_collector(
+    source: str,
+    locator: str,
+    brand: str,
+    base_url: str | None = None,
+    delay: float | None = None,
+    *,
+    base_url_where: str = "base_url",
+) -> Collector:
+    """The collector of ``locator`` at ``source``, built the same way for the CLI and for scheduled jobs.
+
+    The base URL is ``base_url``, else the source's environment variable (``base_url_env``), else the site's;
+    a given one must be an http(s) URL (InputError ``where`` ``base_url_where`` or the variable's name).
+    ``delay`` (seconds between requests to one host) replaces the source's own pace for this collector only.
+    """
+    from ..http.urls import validate_url  # httpx: loaded when a collector is built, not to list sources
+
+    collector_class = get_source(source)
+    env_name = base_url_env(collector_class.name)
+    base = base_url or os.environ.get(env_name) or None
+    if base:
+        validate_url(base, where=base_url_where if base_url else env_name)
+    if delay is None:  # not passed at all: a plug-in's own __init__ may predate the keyword
+        return collector_class(locator, brand=brand, base_url=base)
+    if not 0 <= delay < float("inf"):
+        raise InputError(f"the delay must be a non-negative number of seconds, not {delay}", where="delay")
+    return collector_class(locator, brand=brand, base_url=base, min_delay=delay)

@@ -38,7 +38,7 @@ class SchemaOrgCollector(Collector):
     )
     default_base_url: ClassVar[str] = ""  # the locator URL itself
     recency_sorted: ClassVar[bool] = False
-    min_delay: ClassVar[float] = 1.0
+    min_delay: float = 1.0
 
     @classmethod
     def validate_locator(cls, locator: str) -> str:

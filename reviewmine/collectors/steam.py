@@ -107,7 +107,7 @@ class SteamCollector(Collector):
     description: ClassVar[str] = "Steam user reviews (thumbs up/down), newest first, every language."
     default_base_url: ClassVar[str] = "https://store.steampowered.com"
     recency_sorted: ClassVar[bool] = True
-    min_delay: ClassVar[float] = 1.5
+    min_delay: float = 1.5
     announces_total: ClassVar[bool] = True  # total_reviews counts what the query's cursor chain lists
 
     @classmethod

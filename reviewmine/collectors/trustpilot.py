@@ -62,7 +62,7 @@ class TrustpilotCollector(Collector):
     description: ClassVar[str] = "Trustpilot company reviews, newest first, every language (20 a page)."
     default_base_url: ClassVar[str] = "https://www.trustpilot.com"
     recency_sorted: ClassVar[bool] = True
-    min_delay: ClassVar[float] = 2.0
+    min_delay: float = 2.0
     announces_total: ClassVar[bool] = True  # totalCount counts the pages' reviews (all languages, as requested)
 
     @classmethod

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
-from ..collectors.base import Request, Response
+from .._files import write_atomic
 from ..errors import InputError
+from .messages import Request, Response
 
 __all__ = ["FileCache"]
 
@@ -49,15 +49,5 @@ class FileCache:
         meta = {"url": response.url, "status": response.status, "headers": response.headers}
         meta["encoding"] = response.encoding
         # body first, metadata last: a metadata file means a complete entry
-        self._write(self.folder / f"{key}.body", response.content)
-        self._write(self.folder / f"{key}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-
-    def _write(self, path: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.folder / f"{key}.body", response.content)
+        write_atomic(self.folder / f"{key}.json", json.dumps(meta, ensure_ascii=False))

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from ..collectors.base import Request, Response
 from ..errors import InputError
 from .cache import FileCache
 from .errors import BlockedError, FetchError, HttpStatusError, RedirectError, TooLargeError
+from .messages import Request, Response
 from .pacing import HostPacer
 from .policy import RETRY_STATUSES, backoff_delay, blocked_reason, parse_retry_after
 from .robots import RobotsCache

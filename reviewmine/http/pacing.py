@@ -18,11 +18,9 @@ class HostSlot:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.last_done: float | None = None  # time.monotonic() when the previous request to the host ended
-        self.delay = 0.0  # the delay applied last, for progress displays
 
     def wait(self, delay: float) -> float:
         """Sleep until ``delay`` seconds have passed since the previous request ended; return the time slept."""
-        self.delay = delay
         if self.last_done is None:
             return 0.0
         remaining = self.last_done + delay - time.monotonic()
@@ -52,9 +50,3 @@ class HostPacer:
         slot = self.slot(host)
         with slot.lock:
             yield slot
-
-    def delay(self, host: str) -> float:
-        """The delay last applied to ``host`` (0 before its first request)."""
-        with self._guard:
-            found = self._slots.get(host)
-        return found.delay if found else 0.0

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 
 __all__ = ["DEFAULT_MIN_DELAY", "PROJECT_URL", "HttpSettings"]

@@ -46,7 +46,7 @@ def render_html(model: ReportModel, *, charts: bool = True) -> str:
     """The report as one HTML document; ``charts=False`` leaves the charts out (faster, for text checks)."""
     from markupsafe import Markup
 
-    from .. import __version__
+    from .._version import __version__
     from .charts import report_charts
     from .levels import LEVELS, UNKNOWN
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from reviewmine.collectors import registry
-from reviewmine.collectors.registry import BUILTIN_SOURCES, ENTRY_POINT_GROUP, available_sources, get_source
+from reviewmine.collectors.registry import (
+    BUILTIN_SOURCES,
+    ENTRY_POINT_GROUP,
+    available_sources,
+    get_source,
+    make_collector,
+)
 from reviewmine.errors import InputError
 
 PLUGIN = """
@@ -122,3 +128,27 @@ def test_registry_module_imports_no_source_module_up_front() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
     assert registry.ENTRY_POINT_GROUP == "reviewmine.sources"
+
+
+def test_make_collector_paces_only_the_collector_it_makes() -> None:
+    paced = make_collector("steam", "1346200", "Game", delay=0.25)
+    assert paced.min_delay == 0.25
+    assert get_source("steam").min_delay == 1.5  # the class keeps the source's own pace
+    assert make_collector("steam", "1346200", "Game").min_delay == 1.5
+    with pytest.raises(InputError, match=r"^delay: "):
+        make_collector("steam", "1346200", "Game", delay=-1)
+
+
+def test_make_collector_takes_the_base_url_from_the_argument_then_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REVIEWMINE_STEAM_BASE_URL", "http://127.0.0.1:8/mirror/")
+    assert make_collector("steam", "1346200", "G").base_url == "http://127.0.0.1:8/mirror"
+    assert make_collector("steam", "1346200", "G", "http://127.0.0.1:9/").base_url == "http://127.0.0.1:9"
+    with pytest.raises(InputError, match=r"^--base-url: only http and https"):
+        make_collector("steam", "1346200", "G", "ftp://mirror", base_url_where="--base-url")
+    monkeypatch.setenv("REVIEWMINE_STEAM_BASE_URL", "ftp://mirror")  # checked for scheduled jobs too
+    with pytest.raises(InputError, match=r"^REVIEWMINE_STEAM_BASE_URL: only http and https"):
+        make_collector("steam", "1346200", "G")
+    monkeypatch.delenv("REVIEWMINE_STEAM_BASE_URL")
+    assert make_collector("steam", "1346200", "G").base_url == "https://store.steampowered.com"

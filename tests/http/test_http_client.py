@@ -13,7 +13,6 @@ import pytest
 from loopback import FAST, LoopbackServer, Reply, serve
 
 from reviewmine import __version__
-from reviewmine.collectors.base import Request
 from reviewmine.errors import InputError
 from reviewmine.http import (
     BlockedError,
@@ -24,6 +23,7 @@ from reviewmine.http import (
     RedirectError,
     TooLargeError,
 )
+from reviewmine.http.messages import Request
 from reviewmine.http.policy import blocked_reason, parse_retry_after
 
 

@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 from loopback import FAST, LoopbackServer, Reply, serve
 
-from reviewmine.collectors.base import Request
 from reviewmine.http import HttpClient
+from reviewmine.http.messages import Request
 
 DELAY = 0.2
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from loopback import FAST, LoopbackServer, Reply, serve
 
-from reviewmine.collectors.base import Request
 from reviewmine.http import DisallowedError, HttpClient
+from reviewmine.http.messages import Request
 
 ROBOTS = """
 User-agent: *
