@@ -6,15 +6,19 @@ The CLI calls the same functions, so what an analyst sees in a notebook is what 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .errors import InputError
 from .store.db import Store
-from .store.queries import db_info, reviews_frame
+from .store.queries import db_info, reviews_frame, runs_frame
 from .timeparse import parse_when
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .report.inputs import ReportInputs
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -72,9 +76,9 @@ class Workspace:
         ``model`` is a model version, name or folder; by default the default model's results, else the most
         recently analysed version.
         """
-        from .store.sentences import resolve_version, sentences_frame
+        from .store.sentences import sentences_frame
 
-        version = resolve_version(self.store, model)
+        version = self._model_version(model)
         return sentences_frame(self.store, version, brand=brand, since=parse_when(since), until=parse_when(until))
 
     def analyses(
@@ -86,9 +90,9 @@ class Workspace:
         model: str | None = None,
     ) -> pd.DataFrame:
         """Review-level results (score, label, language, status, categories...) of one model version."""
-        from .store.sentences import analyses_frame, resolve_version
+        from .store.sentences import analyses_frame
 
-        version = resolve_version(self.store, model)
+        version = self._model_version(model)
         return analyses_frame(self.store, version, brand=brand, since=parse_when(since), until=parse_when(until))
 
     def metrics(
@@ -106,7 +110,7 @@ class Workspace:
         ``table``: ``sentiment`` (net sentiment, polarity shares, mean rating), ``emotions``, ``loyalty``,
         ``replies`` or ``coverage`` (expected vs stored reviews, from the collection runs).
         """
-        from .report.tables import metrics_table
+        from .tables import metrics_table
 
         return metrics_table(self, brand, freq=freq, table=table, since=since, until=until, model=model)
 
@@ -121,7 +125,7 @@ class Workspace:
         """Reputation risk (docs/methods.md): ``scores`` (0-100 per brand and category for the 4 weeks ending with
         the week of ``as_of``, default the latest review) or ``events`` (weeks that rose above the brand's own
         baseline, with example sentences). Uses the whole history: the baseline reaches back 16 weeks."""
-        from .report.tables import risk_table
+        from .tables import risk_table
 
         return risk_table(self, brand, table=table, as_of=as_of, model=model)
 
@@ -138,7 +142,7 @@ class Workspace:
         """Experience drivers (docs/methods.md): ``features`` (importance and impact of praise / complaints per
         category), ``models`` (R² per brand and target) or ``quadrant`` (importance vs performance).
         ``target``: rating, recommend or warn (default all three)."""
-        from .report.tables import drivers_table
+        from .tables import drivers_table
 
         return drivers_table(self, brand, table=table, target=target, since=since, until=until, model=model)
 
@@ -155,8 +159,8 @@ class Workspace:
     ) -> pd.DataFrame:
         """Sub-themes of the mentions of each category (default: complaints), clustered on sentence embeddings
         (all-MiniLM-L6-v2, offline) unless ``embeddings`` (a function of a list of texts, e.g.
-        ``report.tables.tfidf_embeddings``) is given; named by class-based TF-IDF; columns in docs/methods.md."""
-        from .report.tables import subthemes_table
+        ``reviewmine.tables.tfidf_embeddings``) is given; named by class-based TF-IDF; columns in docs/methods.md."""
+        from .tables import subthemes_table
 
         return subthemes_table(self, brand, category=category, polarity=polarity, since=since, until=until,
                                model=model, embeddings=embeddings)  # fmt: skip
@@ -164,6 +168,39 @@ class Workspace:
     def info(self) -> dict[str, Any]:
         """Schema version, review counts per brand and source, and the latest runs."""
         return db_info(self.store)
+
+    def report_inputs(self, brands: Sequence[str], model: str | None = None) -> ReportInputs:
+        """What ``build_report`` needs for ``brands``: sentence tags of ``model``, reviews and collection runs
+        (so report/ gets plain DataFrames and never reads the database)."""
+        from .report.inputs import ReportInputs
+
+        names = list(brands)
+        return ReportInputs(self.sentences(names, model=model), self.reviews(names), runs_frame(self.store, names))
+
+    def _model_version(self, model: str | None) -> str:
+        """The model version to read: ``model`` as a stored version, else as a model name or folder.
+
+        With no ``model``: the default model's version if the store has results for it, else the most recently
+        analysed version (so a notebook shows what the last ``reviewmine analyze`` wrote).
+        """
+        from .nlp.inference import read_model_version
+        from .store.sentences import analyzed_versions
+
+        versions = analyzed_versions(self.store)
+        if model:
+            if model in versions:
+                return model
+            try:
+                return read_model_version(model)
+            except InputError:
+                return model  # an unknown version simply has no rows
+        try:
+            default = read_model_version(None)
+        except InputError:
+            default = None
+        if default in versions or not versions:
+            return default or ""
+        return next(iter(versions))
 
 
 def open_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from ..errors import InputError
 from ..records import Review, utcnow
 from .mapping import RowConverter, RowError, parse_mapping, parse_rating_scale, resolve_columns
@@ -24,14 +22,11 @@ from .readers import FORMATS, RawRow, RowSource, detect_format, open_source
 from .rejects import RejectsWriter
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from ..store.db import Store
+    from ..store.db import Connection, Store
 
 __all__ = ["FORMATS", "ImportResult", "import_file", "parse_mapping", "parse_rating_scale"]
 
 BATCH_ROWS = 2_000
-_LOOKUP_CHUNK = 500  # keys per IN (...) query, well under SQLite's parameter limit
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -222,7 +217,8 @@ class _BatchWriter:
     def flush(self) -> None:
         if not self.pending:
             return
-        clashes = self._other_brands([review.key for _, review in self.pending if review.source_review_id])
+        keys = [review.key for _, review in self.pending if review.source_review_id]
+        clashes = self.store.keys_of_other_brands(self.conn, keys, self.brand_id)
         batch = []
         for raw, review in self.pending:
             other = clashes.get(review.key)
@@ -241,21 +237,6 @@ class _BatchWriter:
         self.result.updated += counts.updated
         self.result.unchanged += counts.unchanged
         self.result.duplicates += len(batch) - counts.seen
-
-    def _other_brands(self, keys: list[str]) -> dict[str, str]:
-        """Review key -> brand name, for those of ``keys`` stored under a brand other than this import's."""
-        reviews, brands = self.store.tables["reviews"], self.store.tables["brands"]
-        found: dict[str, str] = {}
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            query = (
-                select(reviews.c.review_key, brands.c.name)
-                .join(brands, reviews.c.brand_id == brands.c.id)
-                .where(
-                    reviews.c.review_key.in_(keys[start : start + _LOOKUP_CHUNK]), reviews.c.brand_id != self.brand_id
-                )
-            )
-            found.update((key, name) for key, name in self.conn.execute(query))
-        return found
 
 
 def _extra_columns(wanted: list[str], columns: list[str], mapped: Mapping[str, str], *, where: str) -> list[str]:

@@ -12,10 +12,6 @@ import os
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from ..records import utcnow
-from ..store.timefmt import to_db
 from .config import PARTIAL_COLLECTION, AlertRule
 
 if TYPE_CHECKING:
@@ -118,12 +114,6 @@ def partial_alerts(rules: tuple[AlertRule, ...], rows: list[dict[str, Any]]) -> 
     return alerts
 
 
-def _already_sent(store: Store, keys: list[str]) -> set[str]:
-    table = store.tables["alerts_sent"]
-    with store.read() as conn:
-        return set(conn.execute(select(table.c.alert_key).where(table.c.alert_key.in_(keys))).scalars())
-
-
 def _post(url: str, alerts: list[Alert], job_name: str) -> None:
     import httpx
 
@@ -135,7 +125,7 @@ def _post(url: str, alerts: list[Alert], job_name: str) -> None:
 
 def deliver(store: Store, rules: tuple[AlertRule, ...], alerts: list[Alert], job_name: str) -> dict[str, Any]:
     """Send the alerts not sent before, per rule webhook; record what was delivered. Returns a summary."""
-    sent = _already_sent(store, [a.key for a in alerts])
+    sent = store.sent_alert_keys(a.key for a in alerts)
     fresh = [a for a in alerts if a.key not in sent]
     by_rule = {rule.name: rule for rule in rules}
     delivered: list[Alert] = []
@@ -151,17 +141,7 @@ def deliver(store: Store, rules: tuple[AlertRule, ...], alerts: list[Alert], job
                 failures.append(f"webhook of rule '{name}' failed: {exc}")
                 continue
         delivered.extend(rule_alerts)
-    if delivered:
-        table = store.tables["alerts_sent"]
-        now = to_db(utcnow())
-        with store.write() as conn:
-            conn.execute(
-                table.insert(),
-                [
-                    {"alert_key": a.key, "sent_at": now, "payload": json.dumps(a.to_dict(), default=str)}
-                    for a in delivered
-                ],
-            )
+    store.record_sent_alerts({a.key: json.dumps(a.to_dict(), default=str) for a in delivered})
     return {
         "fired": len(alerts),
         "new": [a.to_dict() for a in delivered],

@@ -1,68 +1,41 @@
-"""What a report is built from: sentence tags, reviews and collection runs, from a Workspace or given as frames.
+"""What a report is built from: sentence tags, reviews and collection runs, as plain DataFrames.
 
-`build_report` accepts a `Workspace` (it reads the three tables for the brands it needs), a `ReportInputs`, a
-mapping with keys ``sentences`` / ``reviews`` / ``runs``, or any object with such attributes (e.g.
-``analysis.synthetic.SyntheticData``), so tests, notebooks and the scheduled runs share one code path.
+`build_report` accepts a `ReportSource` (an object that builds its own `ReportInputs`, as ``Workspace`` does
+from its database), a `ReportInputs`, a mapping with keys ``sentences`` / ``reviews`` / ``runs``, or any object
+with such attributes (e.g. ``testing.synthetic.SyntheticData``), so tests, notebooks and the scheduled runs
+share one code path. The report never reads the database itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..store.db import Store
-
-__all__ = ["RUN_COLUMNS", "ReportInputs", "as_inputs", "runs_frame"]
-
-RUN_COLUMNS: tuple[str, ...] = (
-    "run_id", "kind", "brand", "source", "locator", "started_at", "ended_at", "status", "fetched", "expected_total",
-)  # fmt: skip
+__all__ = ["ReportInputs", "ReportSource", "as_inputs"]
 
 
 @dataclass
 class ReportInputs:
     """``sentences``: ``columns.SENTENCE_COLUMNS``; ``reviews``: ``columns.REVIEW_COLUMNS`` (optional: URLs,
-    replies, reviews without text); ``runs``: ``RUN_COLUMNS`` of collection runs (optional: coverage)."""
+    replies, reviews without text); ``runs``: ``store.queries.RUN_COLUMNS`` of collection runs (optional:
+    coverage)."""
 
     sentences: pd.DataFrame
     reviews: pd.DataFrame | None = None
     runs: pd.DataFrame | None = None
 
 
-def runs_frame(store: Store, brands: Sequence[str] | None = None, kind: str = "collect") -> pd.DataFrame:
-    """Collection runs (``RUN_COLUMNS``), oldest first, optionally of some brands only."""
-    import pandas as pd
-    from sqlalchemy import select
+@runtime_checkable
+class ReportSource(Protocol):
+    """Something that hands over the report's inputs for some brands itself (``Workspace.report_inputs``)."""
 
-    from ..store.runs import shown_status
-
-    runs, names = store.tables["runs"], store.tables["brands"]
-    query = (
-        select(
-            runs.c.id.label("run_id"), runs.c.kind, names.c.name.label("brand"), runs.c.source, runs.c.locator,
-            runs.c.started_at, runs.c.ended_at, runs.c.status, runs.c.fetched, runs.c.expected_total,
-            runs.c.pid, runs.c.host,
-        )
-        .join(names, names.c.id == runs.c.brand_id)
-        .where(runs.c.kind == kind)
-        .order_by(runs.c.started_at, runs.c.id)
-    )  # fmt: skip
-    if brands:
-        query = query.where(names.c.name.in_(list(brands)))
-    with store.read() as conn:
-        frame = pd.read_sql_query(query, conn)
-    for column in ("started_at", "ended_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
-    frame["expected_total"] = frame["expected_total"].astype("Int64")
-    if len(frame):
-        frame["status"] = [shown_status(row) for row in frame[["status", "pid", "host"]].to_dict("records")]
-    return frame[list(RUN_COLUMNS)]
+    def report_inputs(self, brands: Sequence[str], model: str | None = None) -> ReportInputs: ...
 
 
 def _brand_rows(frame: pd.DataFrame | None, brands: Sequence[str]) -> pd.DataFrame | None:
@@ -74,13 +47,9 @@ def _brand_rows(frame: pd.DataFrame | None, brands: Sequence[str]) -> pd.DataFra
 
 
 def as_inputs(source: Any, brands: Sequence[str], model: str | None = None) -> ReportInputs:
-    """The report's input tables for ``brands`` from a Workspace, a ReportInputs, a mapping or an object."""
-    from ..workspace import Workspace
-
-    if isinstance(source, Workspace):
-        sentences = source.sentences(list(brands), model=model)
-        reviews = source.reviews(list(brands))
-        return ReportInputs(sentences, reviews, runs_frame(source.store, brands))
+    """The report's input tables for ``brands`` from a ReportSource, a ReportInputs, a mapping or an object."""
+    if isinstance(source, ReportSource):
+        return source.report_inputs(list(brands), model)
     if isinstance(source, ReportInputs):
         frames = {"sentences": source.sentences, "reviews": source.reviews, "runs": source.runs}
     elif isinstance(source, Mapping):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,8 @@ from .migrations import SCHEMA_VERSION, migrate
 from .runs import HOST, reap_stale_runs, shown_status
 from .timefmt import to_db
 
-__all__ = ["DEFAULT_DB", "Store", "UpsertCounts", "resolve_db_path"]
+# Connection is re-exported: the type of what read() and write() yield, for callers outside the store.
+__all__ = ["DEFAULT_DB", "Connection", "Store", "UpsertCounts", "resolve_db_path"]
 
 DEFAULT_DB = "reviewmine.db"
 BUSY_TIMEOUT_S = 60
@@ -314,6 +315,20 @@ class Store:
         counts.new, counts.updated = len(inserts), len(updates)
         return counts
 
+    def keys_of_other_brands(self, conn: Connection, keys: Sequence[str], brand_id: int | None) -> dict[str, str]:
+        """Review key -> brand name, for those of ``keys`` stored under a brand other than ``brand_id``: an
+        import refuses to move a review from one brand to another."""
+        reviews, brands = self.tables["reviews"], self.tables["brands"]
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            query = (
+                select(reviews.c.review_key, brands.c.name)
+                .join(brands, reviews.c.brand_id == brands.c.id)
+                .where(reviews.c.review_key.in_(keys[start : start + _LOOKUP_CHUNK]), reviews.c.brand_id != brand_id)
+            )
+            found.update((key, name) for key, name in conn.execute(query))
+        return found
+
     # -- runs -------------------------------------------------------------------------------------------
 
     def start_run(
@@ -362,9 +377,26 @@ class Store:
         with self.read() as conn:
             return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
 
-    @staticmethod
-    def supported_schema_version() -> int:
-        return SCHEMA_VERSION
+    # -- alerts -----------------------------------------------------------------------------------------
+
+    def sent_alert_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` already delivered, so a nightly run does not send an alert twice."""
+        table = self.tables["alerts_sent"]
+        wanted, found = list(keys), set[str]()
+        with self.read() as conn:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                found.update(conn.execute(select(table.c.alert_key).where(table.c.alert_key.in_(chunk))).scalars())
+        return found
+
+    def record_sent_alerts(self, payloads: dict[str, str]) -> None:
+        """Remember delivered alerts (alert key -> JSON payload), stamped now, in one transaction."""
+        if not payloads:
+            return
+        now = to_db(utcnow())
+        rows = [{"alert_key": key, "sent_at": now, "payload": payload} for key, payload in payloads.items()]
+        with self.write() as conn:
+            conn.execute(self.tables["alerts_sent"].insert(), rows)
 
 
 def _review_row(review: Review, brand_id: int, target_id: int | None, fetched_at: str | None) -> dict[str, Any]:

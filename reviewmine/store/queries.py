@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,12 @@ if TYPE_CHECKING:
 
     from .db import Store
 
+__all__ = ["RUN_COLUMNS", "db_info", "reviews_frame", "runs_frame"]
+
 _TIME_COLUMNS = ("published_at", "updated_at", "reply_at", "fetched_at", "first_seen_at", "changed_at")
+RUN_COLUMNS: tuple[str, ...] = (
+    "run_id", "kind", "brand", "source", "locator", "started_at", "ended_at", "status", "fetched", "expected_total",
+)  # fmt: skip
 
 
 def reviews_frame(
@@ -64,6 +70,36 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("rating", "rating_min", "rating_max", "rating_normalised"):
         frame[column] = frame[column].astype("float64")
     return frame
+
+
+def runs_frame(store: Store, brands: Sequence[str] | None = None, kind: str = "collect") -> pd.DataFrame:
+    """Runs of one kind (``RUN_COLUMNS``), oldest first, optionally of some brands only: the report's coverage.
+
+    A "running" run whose process is gone shows as interrupted (runs.shown_status).
+    """
+    import pandas as pd
+
+    runs, names = store.tables["runs"], store.tables["brands"]
+    query = (
+        select(
+            runs.c.id.label("run_id"), runs.c.kind, names.c.name.label("brand"), runs.c.source, runs.c.locator,
+            runs.c.started_at, runs.c.ended_at, runs.c.status, runs.c.fetched, runs.c.expected_total,
+            runs.c.pid, runs.c.host,
+        )
+        .join(names, names.c.id == runs.c.brand_id)
+        .where(runs.c.kind == kind)
+        .order_by(runs.c.started_at, runs.c.id)
+    )  # fmt: skip
+    if brands:
+        query = query.where(names.c.name.in_(list(brands)))
+    with store.read() as conn:
+        frame = pd.read_sql_query(query, conn)
+    for column in ("started_at", "ended_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    frame["expected_total"] = frame["expected_total"].astype("Int64")
+    if len(frame):
+        frame["status"] = [shown_status(row) for row in frame[["status", "pid", "host"]].to_dict("records")]
+    return frame[list(RUN_COLUMNS)]
 
 
 def db_info(store: Store) -> dict[str, Any]:

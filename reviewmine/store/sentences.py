@@ -271,29 +271,3 @@ def _filter(query: Any, reviews: Any, brands: Any, brand: Any, since: Any, until
 def _bits(values: pd.Series, labels: Sequence[str], name: Any) -> dict[str, np.ndarray]:
     masks = values.to_numpy(np.int64)
     return {name(label): ((masks >> i) & 1).astype(bool) for i, label in enumerate(labels)}
-
-
-def resolve_version(store: Store, model: str | None) -> str:
-    """The model version to read: ``model`` as a stored version, else as a model name or folder.
-
-    With no ``model``: the default model's version if the store has results for it, else the most recently
-    analysed version (so a notebook shows what the last ``reviewmine analyze`` wrote).
-    """
-    from ..errors import InputError
-    from ..nlp.inference import read_model_version
-
-    versions = analyzed_versions(store)
-    if model:
-        if model in versions:
-            return model
-        try:
-            return read_model_version(model)
-        except InputError:
-            return model  # an unknown version simply has no rows
-    try:
-        default = read_model_version(None)
-    except InputError:
-        default = None
-    if default in versions or not versions:
-        return default or ""
-    return next(iter(versions))

@@ -13,9 +13,3 @@ def to_db(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime(_FORMAT)
-
-
-def from_db(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)

@@ -7,8 +7,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from reviewmine.analysis.synthetic import Spike, SyntheticData, synthetic_brands
 from reviewmine.columns import catpol_col
+from reviewmine.testing.synthetic import Spike, SyntheticData, synthetic_brands
 
 SPIKE = Spike("Brand 01", "price", week=27, negative_share=0.8)
 HOSTILE = '<script>alert("pwned")</script> "><img src=x onerror=alert(1)> [click](javascript:alert(2)) | *bold*'

@@ -51,17 +51,18 @@ def test_report_to_stdout_with_an_explicit_format_and_period(db: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--brand", "Nobody"], "error: --brand: no tagged reviews of 'Nobody'"),
-        (["--brand", "Crustline", "--period", "soon"], "error: --period:"),
-        (["--brand", "Crustline", "--as-of", "not a date"], "error: --as-of:"),
-        (["--brand", "Crustline", "-o", "/no/such/folder/r.html"], "error: /no/such/folder/r.html: folder"),
+        (["--brand", "Nobody"], "error: --brand: no tagged reviews of 'Nobody'", 1),
+        (["--brand", "Crustline", "--period", "soon"], "error: --period:", 2),
+        (["--brand", "Crustline", "--as-of", "not a date"], "error: --as-of:", 2),
+        (["--brand", "Crustline", "-o", "/no/such/folder/r.html"], "error: /no/such/folder/r.html: folder", 1),
     ],
 )
-def test_report_errors_are_one_line(db: str, args: list[str], message: str) -> None:
+def test_report_errors_are_one_line(db: str, args: list[str], message: str, code: int) -> None:
+    """A malformed value is a usage error (2); a brand without data or a missing folder is a failure (1)."""
     result = runner.invoke(app, ["report", "--db", db, *args])
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.output and "Traceback" not in result.output
 
 
@@ -96,8 +97,8 @@ def test_export_monthly_metrics_to_stdout(db: str) -> None:
 
 def test_export_refuses_unknown_suffix_and_freq(db: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "--db", db, "-t", "risk", "-o", str(tmp_path / "x.xlsx")])
-    assert result.exit_code == 1 and "use a .csv, .parquet or .jsonl file name" in result.output
+    assert result.exit_code == 2 and "use a .csv, .parquet or .jsonl file name" in result.output
     result = runner.invoke(app, ["export", "--db", db, "-t", "metrics", "--freq", "Q"])
-    assert result.exit_code == 1 and "error: --freq: unknown period 'Q'" in result.output
+    assert result.exit_code == 2 and "error: --freq: unknown period 'Q'" in result.output
     result = runner.invoke(app, ["export", "--db", db, "-t", "nope"])
     assert result.exit_code == 2  # typer's usage error lists the tables

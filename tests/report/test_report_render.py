@@ -139,7 +139,7 @@ def test_one_brand_and_two_competitors_render_in_seconds(demo_db: DemoDb) -> Non
 
 
 def test_a_brand_with_little_data_still_renders_and_says_so() -> None:
-    from reviewmine.analysis.synthetic import synthetic_brands
+    from reviewmine.testing.synthetic import synthetic_brands
 
     tiny = synthetic_brands(1, weeks=3, reviews_per_week=4, seed=5)
     model = build_report(tiny, "Brand 00", period="30d", resamples=10)

@@ -1,5 +1,6 @@
-"""The tidy tables behind the report, read from a Workspace: what ``db.metrics()``, ``db.risk()``,
-``db.drivers()``, ``db.subthemes()`` and ``reviewmine export`` return.
+"""The tidy tables of the notebook API, read through a Workspace: what ``db.metrics()``, ``db.risk()``,
+``db.drivers()``, ``db.subthemes()`` and ``reviewmine export`` return. They live beside workspace.py, not in
+report/, so the report never imports the notebook API.
 
 Each table is the aggregator's output unchanged (columns in docs/methods.md), computed on the stored sentence
 tags of one model version and the stored reviews (URLs, replies, reviews without text), so a notebook, an
@@ -13,12 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from .errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..workspace import Workspace
+    from .workspace import Workspace
 
 __all__ = ["EXPORT_TABLES", "drivers_table", "export_table", "metrics_table", "risk_table", "subthemes_table"]
 
@@ -58,8 +59,8 @@ def metrics_table(
     ws: Workspace, brand: Brands = None, *, freq: str = "W", table: str = "sentiment",
     since: str | datetime | None = None, until: str | datetime | None = None, model: str | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    from ..analysis import compute_metrics
-    from .inputs import runs_frame
+    from .analysis import compute_metrics
+    from .store.queries import runs_frame
 
     _choice(table, METRIC_TABLES, "table")
     sentences, reviews = _frames(ws, brand, since, until, model)
@@ -72,8 +73,8 @@ def risk_table(
     ws: Workspace, brand: Brands = None, *, table: str = "scores", as_of: str | datetime | None = None,
     model: str | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    from ..analysis import compute_risk
-    from ..timeparse import parse_when
+    from .analysis import compute_risk
+    from .timeparse import parse_when
 
     _choice(table, RISK_TABLES, "table")
     sentences, reviews = _frames(ws, brand, None, None, model)
@@ -89,8 +90,8 @@ def drivers_table(
     since: str | datetime | None = None, until: str | datetime | None = None, model: str | None = None,
     resamples: int = 200,
 ) -> pd.DataFrame:  # fmt: skip
-    from ..analysis import compute_drivers
-    from ..analysis.drivers import TARGETS
+    from .analysis import compute_drivers
+    from .analysis.drivers import TARGETS
 
     _choice(table, DRIVER_TABLES, "table")
     targets = (target,) if target else TARGETS
@@ -116,8 +117,8 @@ def subthemes_table(
     since: str | datetime | None = None, until: str | datetime | None = None, model: str | None = None,
     embeddings: Callable[[list[str]], Any] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    from ..analysis import subthemes
-    from ..nlp.embed import sentence_embeddings
+    from .analysis import subthemes
+    from .nlp.embed import sentence_embeddings
 
     sentences = ws.sentences(brand, since=since, until=until, model=model)
     categories = [category] if category else None
