@@ -1,6 +1,7 @@
 # Two commands on a fresh clone: `make demo` (the whole pipeline on the built-in sample site) and `make test`.
-# Both create .venv and install reviewmine into it first. torch is pinned to the CPU build first so that the
-# project's range (torch>=2.3,<2.14) is already satisfied and pip pulls no CUDA packages.
+# Both create .venv and install reviewmine into it first, with the dev extra, which includes the nlp and train
+# extras (pyproject.toml): everything a newcomer needs. torch is pinned to the CPU build first so that the nlp
+# extra's range (torch>=2.3,<2.14) is already satisfied and pip pulls no CUDA packages.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +21,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/reviewmine demo
 
-test: $(STAMP)
+test: lint  # style drift fails here, before the suite runs
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
 		|| echo "note: chromium could not be installed; the report's browser check will be skipped"
 	$(BIN)/python -m pytest

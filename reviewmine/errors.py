@@ -9,8 +9,10 @@ __all__ = [
     "EXIT_PARTIAL",
     "EXIT_USAGE",
     "InputError",
+    "MissingExtraError",
     "ReviewmineError",
     "StoreError",
+    "UsageError",
 ]
 
 EXIT_OK = 0
@@ -33,6 +35,31 @@ class InputError(ReviewmineError):
         self.where = where
         self.reason = message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class UsageError(InputError):
+    """A command-line value wrong on its face: malformed, not one of the choices, or contradicting another option.
+
+    Exit 2, as click's own usage errors. A well-formed value naming something that is missing or unusable (a file,
+    a folder, a brand, a model) stays an InputError (exit 1), and so does bad data in a file or a page.
+    """
+
+    exit_code = EXIT_USAGE
+
+
+class MissingExtraError(ReviewmineError):
+    """The command needs an optional part of the install (an extra such as ``nlp``) that is not installed.
+
+    Exit 2: nothing is wrong with the data, the install lacks a part; the message says what to pip install.
+    """
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, what: str, extra: str, missing: tuple[str, ...] = ()) -> None:
+        self.extra = extra
+        self.missing = missing
+        detail = f" ({', '.join(missing)} not importable)" if missing else ""
+        super().__init__(f"{what} needs the {extra} extra: pip install 'reviewmine[{extra}]'{detail}")
 
 
 class StoreError(ReviewmineError):

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._files import atomic_writer
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -23,13 +25,11 @@ def write_frame(frame: pd.DataFrame, path: Path | None, fmt: str) -> None:
             raise InputError("Parquet needs a file: pass -o FILE.parquet")
         _write(frame, sys.stdout, fmt)
         return
-    tmp = path.with_name(path.name + ".partial")
-    if fmt == "parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_writer(path, binary=fmt == "parquet") as handle:
+        if fmt == "parquet":
+            frame.to_parquet(handle, index=False)
+        else:
             _write(frame, handle, fmt)
-    tmp.replace(path)
 
 
 def _write(frame: pd.DataFrame, handle: object, fmt: str) -> None:

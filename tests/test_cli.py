@@ -62,9 +62,9 @@ def test_db_env_var(db_path: Path) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["reviews"] == 10
 
 
-def test_bad_option_value_is_exit_1_with_a_message(db_path: Path) -> None:
+def test_bad_option_value_is_exit_2_with_a_message(db_path: Path) -> None:
     result = runner.invoke(app, ["reviews", "--db", str(db_path), "--since", "last tuesdayish"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: --since/--until" in result.stderr and "Traceback" not in result.output
 
 
@@ -91,7 +91,7 @@ def test_real_subprocess_round_trip(db_path: Path) -> None:
     proc = _cli("db", "info", "--db", str(db_path), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["reviews"] == 10
-    assert _cli("reviews", "--db", str(db_path), "--since", "nonsense").returncode == 1
+    assert _cli("reviews", "--db", str(db_path), "--since", "nonsense").returncode == 2  # a usage error
 
 
 def test_help_is_fast_and_does_not_import_heavy_libraries() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import click
 import typer
 from typer.core import TyperGroup
 
-from ..errors import EXIT_FAILED, ReviewmineError
+from ..errors import EXIT_FAILED, InputError, ReviewmineError, UsageError
 from ._terminal import echo, json_safe
 
 DbOption = Annotated[
@@ -52,6 +54,21 @@ def _sqlite_failure(exc: Exception) -> ReviewmineError | None:
     from ..store.health import translate_error
 
     return translate_error(exc, None)
+
+
+@contextmanager
+def usage_errors(*options: str) -> Iterator[None]:
+    """Library checks of the values of ``options`` fail as a UsageError (exit 2), same message.
+
+    The library names the option in an InputError's ``where``; any other InputError in the block (bad data, a
+    missing file) keeps exit 1. Wrap the checks, not work whose data errors could name one of ``options`` too.
+    """
+    try:
+        yield
+    except InputError as exc:
+        if isinstance(exc, UsageError) or exc.where not in options:
+            raise
+        raise UsageError(exc.reason, where=exc.where) from None
 
 
 def new_app(**kwargs: Any) -> typer.Typer:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,17 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import EXIT_FAILED, EXIT_PARTIAL, InputError
-from ._common import DbOption, JsonOption, emit_json, open_store
+from ..errors import EXIT_FAILED, EXIT_PARTIAL, UsageError
+from ._common import DbOption, JsonOption, emit_json, open_store, usage_errors
 from ._terminal import echo
 
 if TYPE_CHECKING:
     from ..collect import CollectProgress
-
-
-def base_url_env(source: str) -> str:
-    """The environment variable that overrides a source's base URL, e.g. REVIEWMINE_TRUSTPILOT_BASE_URL."""
-    return f"REVIEWMINE_{re.sub(r'[^A-Z0-9]', '_', source.upper())}_BASE_URL"
 
 
 def collect(
@@ -85,23 +78,21 @@ def collect(
         reviewmine collect steam 1346200 --brand "Some Game" --since 90d --json
     """
     from ..collect import collect as run_collect
-    from ..collectors.registry import get_source
-    from ..http import PROJECT_URL, HttpClient, HttpSettings, validate_url
+    from ..collectors.registry import make_collector
+    from ..http import PROJECT_URL, HttpClient, HttpSettings
     from ..timeparse import parse_when
 
-    collector_class = get_source(source)
-    env_name = base_url_env(collector_class.name)
-    base = base_url or os.environ.get(env_name) or None
-    if base:
-        validate_url(base, where="--base-url" if base_url else env_name)
+    # --delay goes to HttpSettings (every host of the run), not to the collector (its own source's pace)
+    with usage_errors("--base-url"):
+        collector = make_collector(source, locator, brand, base_url, base_url_where="--base-url")
     try:
         since_at = parse_when(since)
     except ValueError as exc:
-        raise InputError(str(exc), where="--since") from None
-    collector = collector_class(locator, brand=brand, base_url=base)
-    settings = HttpSettings(
-        contact=contact or PROJECT_URL, min_delay=delay, obey_robots=not ignore_robots, cache_dir=cache
-    )
+        raise UsageError(str(exc), where="--since") from None
+    with usage_errors("--contact", "--delay"):
+        settings = HttpSettings(
+            contact=contact or PROJECT_URL, min_delay=delay, obey_robots=not ignore_robots, cache_dir=cache
+        )
     with open_store(db) as store, HttpClient(settings) as http, _progress_bar(quiet) as progress:
         result = run_collect(store, collector, http, max_pages=max_pages, since=since_at, full=full, progress=progress)
     if as_json:
@@ -161,7 +152,7 @@ def sources(as_json: JsonOption = False) -> None:
 
     Example: `reviewmine sources --json`
     """
-    from ..collectors.registry import available_sources
+    from ..collectors.registry import available_sources, base_url_env
 
     rows = [
         {

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import DbOption, JsonOption, emit_json, open_store
+from ._common import DbOption, JsonOption, emit_json, open_store, usage_errors
 from ._terminal import echo, safe_text
 
 # Below this size an import takes about a second: a progress bar would only flicker.
@@ -94,7 +94,9 @@ def import_reviews(
     if delimiter is not None:
         delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
     show_progress = not quiet and not as_json and sys.stderr.isatty() and _size(file) >= PROGRESS_MIN_BYTES
-    with open_store(db) as store, _progress(file.name, show_progress) as progress:
+    # import_file checks these options' values before it reads a row; its data errors name the file instead
+    checked = ("--brand", "--source", "--format", "--map", "--rating-scale", "--encoding", "--delimiter", "--skip-bad")
+    with open_store(db) as store, _progress(file.name, show_progress) as progress, usage_errors(*checked):
         result = import_file(
             store, file, brand=brand, source=source, fmt=fmt.value if fmt else None, mapping=mapping or [],
             extra_columns=extra or [], rating_scale=rating_scale, encoding=encoding, delimiter=delimiter,

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
-from ..report.tables import EXPORT_TABLES
+from .._files import write_atomic
+from ..errors import InputError, UsageError
+from ..tables import EXPORT_TABLES
 from ._common import DbOption
 
 ReportFormat = StrEnum("ReportFormat", {name: name for name in ("html", "md", "json")})  # type: ignore[misc]
@@ -30,9 +31,7 @@ def _write_text(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    tmp = output.with_name(output.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    write_atomic(output, text)
 
 
 def report(
@@ -64,8 +63,18 @@ def report(
     """
     from ..report import build_report, render
     from ..report.levels import risk_level
+    from ..timeparse import parse_span, parse_when
     from ..workspace import Workspace
 
+    # checked here, not in build_report: a malformed value is a usage error (exit 2), a period without data is not
+    try:
+        parse_span(period)
+    except ValueError as exc:
+        raise UsageError(str(exc), where="--period") from None
+    try:
+        parse_when(as_of)
+    except ValueError as exc:
+        raise UsageError(str(exc), where="--as-of") from None
     chosen = fmt.value if fmt else _REPORT_SUFFIX.get(output.suffix.lower(), "html") if output else "html"
     if output is not None and not output.parent.exists():
         raise InputError(f"folder {output.parent} does not exist", where=str(output))
@@ -103,21 +112,26 @@ def export(
         reviewmine export --brand Crustline --table events -o events.parquet
     """
     from ..export import write_frame
-    from ..report.tables import export_table
+    from ..tables import export_table
+    from ..timeparse import parse_when
     from ..workspace import Workspace
 
     if freq not in ("D", "W", "M"):
-        raise InputError(f"unknown period {freq!r}; use D, W or M", where="--freq")
+        raise UsageError(f"unknown period {freq!r}; use D, W or M", where="--freq")
+    try:
+        since_at, until_at = parse_when(since), parse_when(until)
+    except ValueError as exc:
+        raise UsageError(str(exc), where="--since/--until") from None
     fmt = "csv"
     if output is not None:
         fmt = _EXPORT_SUFFIX.get(output.suffix.lower(), "")
         if not fmt:
-            raise InputError("use a .csv, .parquet or .jsonl file name", where=str(output))
+            raise UsageError("use a .csv, .parquet or .jsonl file name", where=str(output))
         if not output.parent.exists():
             raise InputError(f"folder {output.parent} does not exist", where=str(output))
     with Workspace(db) as workspace:
         try:
-            frame = export_table(workspace, table.value, brand, freq=freq, since=since, until=until, model=model)
+            frame = export_table(workspace, table.value, brand, freq=freq, since=since_at, until=until_at, model=model)
         except ValueError as exc:
             raise InputError(str(exc), where="--since/--until") from None
     write_frame(frame, output, fmt)

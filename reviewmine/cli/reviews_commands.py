@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
+from ..errors import UsageError
 from ._common import DbOption, JsonOption, open_store
 from ._terminal import echo, json_safe, safe_text
 
@@ -56,11 +56,13 @@ def reviews(
     try:
         since_at, until_at = parse_when(since), parse_when(until)
     except ValueError as exc:
-        raise InputError(str(exc), where="--since/--until") from None
+        raise UsageError(str(exc), where="--since/--until") from None
     if as_json:
         fmt = ExportFormat.jsonl
     if fmt is None:
         fmt = _SUFFIX_FORMAT.get(output.suffix.lower(), ExportFormat.csv) if output else ExportFormat.table
+    if fmt is ExportFormat.parquet and output is None:  # before the query: write_frame would say so after it
+        raise UsageError("Parquet needs a file: pass -o FILE.parquet")
     if fmt is ExportFormat.table and limit is None:
         limit = 20
     with open_store(db) as store:

@@ -320,7 +320,7 @@ class _Validator:
         )
 
     def _alert(self, raw: dict[str, Any], index: int, brand_names: list[str]) -> AlertRule:
-        from ..analysis._events import KINDS
+        from ..analysis import EVENT_KINDS  # loads numpy and pandas: only for a job file with alerts
         from ..taxonomy import CATEGORIES
 
         at: KeyPath = ("alerts", index)
@@ -329,7 +329,7 @@ class _Validator:
         if score is not None and not 0 <= score <= 100:
             self.problem((*at, "min_score"), "min_score must be a number from 0 to 100")
         kinds = rule.get("event_kinds", [])
-        known = [*KINDS, PARTIAL_COLLECTION]
+        known = [*EVENT_KINDS, PARTIAL_COLLECTION]
         for number, kind in enumerate(kinds):
             if kind not in known:
                 self.problem((*at, "event_kinds", number), f"unknown event kind {kind!r} (known: {', '.join(known)})")

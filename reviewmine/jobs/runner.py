@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from .._files import write_atomic as _write_atomic
 from ..errors import EXIT_ALERT, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, ReviewmineError
 from ..records import utcnow
 from ..store.db import Store
@@ -64,16 +63,12 @@ def _slug(name: str) -> str:
 
 
 def _collect_one(store: Store, http: Any, brand: str, spec: SourceSpec) -> dict[str, Any]:
-    from ..cli.collect_commands import base_url_env
     from ..collect import collect
-    from ..collectors.registry import get_source
+    from ..collectors.registry import make_collector
     from ..timeparse import parse_when
 
-    cls = get_source(spec.source)
-    base = spec.base_url or os.environ.get(base_url_env(cls.name)) or None
-    collector = cls(spec.locator, brand=brand, base_url=base)
-    if spec.delay is not None:
-        collector.min_delay = spec.delay  # type: ignore[misc]  # per-source pace from the job file
+    # the job file's delay paces this source only; HttpSettings.min_delay would pace every host of the run
+    collector = make_collector(spec.source, spec.locator, brand, spec.base_url, spec.delay)
     result = collect(store, collector, http, max_pages=spec.max_pages, since=parse_when(spec.since), full=spec.full)
     return result.to_dict() | {"summary": result.summary()}
 
@@ -110,7 +105,20 @@ def collect_step(store: Store, job: JobConfig, outcome: JobOutcome, http_setting
 def analyze_step(
     store: Store, job: JobConfig, outcome: JobOutcome, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
-    """Tag the reviews that lack an analysis for the job's model (all brands of the job)."""
+    """Tag the reviews that lack an analysis for the job's model (all brands of the job).
+
+    Without the nlp extra the run stops here (MissingExtraError, exit 2) instead of recording one failed step:
+    every later run would fail the same way until the install, or the job's ``analyze = true``, changes.
+    `reviewmine run` checks the same before collecting anything; this covers other callers of `run_job`.
+    """
+    from ..errors import MissingExtraError
+    from ..extras import require
+
+    try:
+        require("nlp", f"{job.path.name}: analyze = true")
+    except MissingExtraError as exc:
+        log.error("analyze: %s", exc)
+        raise
     from ..nlp import predictor
     from ..nlp.analyze import analyze_store
     from ..nlp.inference import read_model_version
@@ -197,12 +205,6 @@ def alert_step(store: Store, job: JobConfig, outcome: JobOutcome, risk: RiskView
     for alert in result["new"]:
         log.warning("ALERT %s", alert["message"])
     return result
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _records(frame: Any, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -74,11 +74,11 @@ def test_robots_is_obeyed_unless_told_otherwise(db_path: Path, server: LoopbackS
 
 def test_bad_arguments_are_one_line_errors(db_path: Path) -> None:
     result = _collect(db_path, "--base-url", "ftp://example.org")
-    assert result.exit_code == 1 and "error: --base-url: only http and https" in result.stderr
+    assert result.exit_code == 2 and "error: --base-url: only http and https" in result.stderr
     result = runner.invoke(app, ["collect", "nosuchsite", "x", "--brand", "B", "--db", str(db_path)])
     assert result.exit_code == 1 and "unknown source 'nosuchsite'" in result.stderr
     result = _collect(db_path, "--since", "someday")
-    assert result.exit_code == 1 and "error: --since:" in result.stderr
+    assert result.exit_code == 2 and "error: --since:" in result.stderr
     result = runner.invoke(app, ["collect", "steam", "not-an-id", "--brand", "B", "--db", str(db_path)])
     assert result.exit_code == 1 and "is not a Steam app id" in result.stderr
 

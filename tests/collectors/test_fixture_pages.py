@@ -10,8 +10,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from _fixture_pages import FIXTURES, SOURCES, all_pages, collections, make_collector, page_dict, response_for
 
+from reviewmine.collectors.registry import BUILTIN_SOURCES
+
 PAGES = all_pages()
 CHAINS = [chain for source in SOURCES for chain in collections(source)]
+
+
+def test_every_builtin_source_has_a_fixture_folder_and_no_folder_is_a_stranger() -> None:
+    """docs/sources.md promises the tests pick a source's folder up; this keeps the folders and the registry equal."""
+    assert set(SOURCES) == set(BUILTIN_SOURCES)
+    for source in SOURCES:
+        assert json.loads((FIXTURES / source / "routes.json").read_text(encoding="utf-8"))["source"] == source
 
 
 def test_every_page_has_an_expected_file_and_every_source_has_pages() -> None:

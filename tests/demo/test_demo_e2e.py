@@ -15,6 +15,7 @@ from reviewmine.cli import app
 MODEL = Path(__file__).resolve().parents[2] / "models" / "reviewmine-tagger" / "model.safetensors"
 
 
+@pytest.mark.slow  # about 17 s
 @pytest.mark.skipif(not MODEL.exists(), reason="the trained default model is not in models/")
 def test_demo_finds_the_planted_stories(tmp_path: Path) -> None:
     out = tmp_path / "demo"

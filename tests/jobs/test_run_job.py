@@ -54,6 +54,7 @@ webhook = "{hook}"
 """
 
 
+@pytest.mark.slow  # about 9 s
 def test_scheduled_run_reports_despite_a_dead_source_and_alerts_once(tmp_path: Path) -> None:
     data = generate_demo(7)
     with DemoSite(data) as site, serve() as hooks:
