@@ -24,6 +24,9 @@ demo: $(STAMP)
 test: lint  # style drift fails here, before the suite runs
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
 		|| echo "note: chromium could not be installed; the report's browser check will be skipped"
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| (apt-get update && apt-get install -y postgresql) \
+		|| echo "note: postgresql could not be installed; the PostgreSQL store tests will be skipped"
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

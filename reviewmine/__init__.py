@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def open(path: Any = None) -> Workspace:
-    """Open (creating if needed) a reviewmine database; see `reviewmine.workspace.Workspace`."""
+    """Open (creating if needed) a reviewmine database: a SQLite file (default ``./reviewmine.db`` or
+    ``$REVIEWMINE_DB``) or a ``postgresql://user:pass@host/dbname`` URL; see `reviewmine.workspace.Workspace`."""
     from .workspace import open_workspace
 
     return open_workspace(path)

@@ -1,4 +1,4 @@
-"""The notebook API: ``reviewmine.open(path)`` returns a Workspace whose methods return DataFrames.
+"""The notebook API: ``reviewmine.open(path_or_url)`` returns a Workspace whose methods return DataFrames.
 
 The CLI calls the same functions, so what an analyst sees in a notebook is what the report is built from.
 """
@@ -26,14 +26,20 @@ __all__ = ["Workspace", "open_workspace"]
 class Workspace:
     """A reviewmine database seen from Python. Every method returns plain pandas objects."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.store = Store(path)
+    def __init__(self, path: str | os.PathLike[str] | Store | None = None) -> None:
+        """Open the database at ``path``: an SQLite file or a PostgreSQL URL (``postgresql://user:pw@host/db``).
+
+        An open Store is used as it is and left open by ``close()``: its owner closes it.
+        """
+        self._owns_store = not isinstance(path, Store)
+        self.store = path if isinstance(path, Store) else Store(path)
 
     def __repr__(self) -> str:
-        return f"Workspace({str(self.store.path)!r})"
+        return f"Workspace({self.store.display_name!r})"  # a URL's password masked
 
     def close(self) -> None:
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -170,12 +176,17 @@ class Workspace:
         return db_info(self.store)
 
     def report_inputs(self, brands: Sequence[str], model: str | None = None) -> ReportInputs:
-        """What ``build_report`` needs for ``brands``: sentence tags of ``model``, reviews and collection runs
-        (so report/ gets plain DataFrames and never reads the database)."""
+        """What ``build_report`` needs for ``brands``: sentence tags of ``model``, reviews, collection runs and
+        the review-level status and language of ``model`` (what was left out for its language), so report/ gets
+        plain DataFrames and never reads the database."""
         from .report.inputs import ReportInputs
+        from .store.sentences import analysis_status_frame
 
         names = list(brands)
-        return ReportInputs(self.sentences(names, model=model), self.reviews(names), runs_frame(self.store, names))
+        analyses = analysis_status_frame(self.store, self._model_version(model), brand=names)
+        return ReportInputs(
+            self.sentences(names, model=model), self.reviews(names), runs_frame(self.store, names), analyses
+        )
 
     def _model_version(self, model: str | None) -> str:
         """The model version to read: ``model`` as a stored version, else as a model name or folder.
@@ -204,5 +215,6 @@ class Workspace:
 
 
 def open_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
-    """Open (creating if needed) the reviewmine database at ``path`` (default ``$REVIEWMINE_DB`` or ./reviewmine.db)."""
+    """Open (creating if needed) the reviewmine database at ``path``, an SQLite file or a PostgreSQL URL (default
+    ``$REVIEWMINE_DB`` or ./reviewmine.db)."""
     return Workspace(path)

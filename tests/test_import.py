@@ -19,6 +19,12 @@ from reviewmine.store.queries import reviews_frame
 IMPORT = Path(__file__).parent / "fixtures" / "import"
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """The tests that take ``store`` run on both backends: an SQLite file and a PostgreSQL database."""
+    return any_store
+
+
 def _by_id(store: Store) -> dict[str, object]:
     frame = reviews_frame(store)
     return {row.source_review_id: row for row in frame.itertuples()}

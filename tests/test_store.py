@@ -1,3 +1,5 @@
+"""The store on both backends (SQLite and PostgreSQL, see the ``store`` fixture); SQLite-only checks take a path."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,14 +13,21 @@ from reviewmine.store.db import Store
 from reviewmine.store.migrations import SCHEMA_VERSION
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """The tests below that take ``store`` run on both backends: an SQLite file and a PostgreSQL database."""
+    return any_store
+
+
 def _review(**kw) -> Review:
     base = dict(source="trustpilot", source_review_id="r1", brand="Acme", body="Great pizza.", rating=5)
     base.update(kw)
     return Review(**base)
 
 
-def test_new_database_is_wal_and_migrated(store, db_path):
-    assert store.schema_version() == SCHEMA_VERSION
+def test_new_database_is_wal_and_migrated(db_path):
+    with Store(db_path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -19,7 +19,9 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="REVIEWMINE_DB",
-        help="SQLite database file (created if missing). Default: $REVIEWMINE_DB, else ./reviewmine.db.",
+        help="SQLite database file (created if missing), or a PostgreSQL URL "
+        "postgresql://user:password@host:port/dbname (needs the postgres extra). "
+        "Default: $REVIEWMINE_DB, else ./reviewmine.db.",
         show_default=False,
     ),
 ]
@@ -39,20 +41,26 @@ class ErrorHandlingGroup(TyperGroup):
             echo(f"error: {exc}", err=True)
             raise typer.Exit(getattr(exc, "exit_code", EXIT_FAILED)) from None
         except Exception as exc:
-            store_error = _sqlite_failure(exc)
+            store_error = _database_failure(exc)
             if store_error is None:
                 raise
             echo(f"error: {store_error}", err=True)
             raise typer.Exit(store_error.exit_code) from None
 
 
-def _sqlite_failure(exc: Exception) -> ReviewmineError | None:
-    """A damaged file, read-only database or full disk that escaped a Store's own translation, in plain words."""
-    if "sqlite3" not in sys.modules:  # nothing touched a database: do not import the store for a usage error
-        return None
-    from ..store.health import translate_error
+def _database_failure(exc: Exception) -> ReviewmineError | None:
+    """A damaged file, read-only database, full disk or lost PostgreSQL server that escaped a Store's own
+    translation, in plain words."""
+    error: ReviewmineError | None = None
+    if "sqlite3" in sys.modules:  # else nothing touched a database: do not import the store for a usage error
+        from ..store.health import translate_error
 
-    return translate_error(exc, None)
+        error = translate_error(exc, None)
+    if error is None and "psycopg" in sys.modules:
+        from ..store.postgres import translate_error as translate_postgresql_error
+
+        error = translate_postgresql_error(exc, None)
+    return error
 
 
 @contextmanager
@@ -87,7 +95,8 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)) + "\n")
 
 
-def open_store(db: str | None) -> Any:
+def open_store(db: str | None, *, read_only: bool = False) -> Any:
+    """The Store at ``--db`` (an SQLite file or a PostgreSQL URL); a malformed URL is a usage error (exit 2)."""
     from ..store.db import Store
 
-    return Store(db)
+    return Store(db, read_only=read_only)

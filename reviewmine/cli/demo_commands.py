@@ -32,6 +32,14 @@ def demo(
         bool, typer.Option("--describe", help="Only print what the sample site serves (brands, stories) and exit.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No step-by-step log; just the summary.")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Write into this database (a file or a postgresql:// URL) instead of a fresh OUTPUT/demo.db.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the whole pipeline on the built-in sample review site, offline: collect -> analyse -> report.
@@ -47,6 +55,8 @@ def demo(
         reviewmine demo                      # writes reviewmine-demo/report.html
 
         reviewmine demo --serve --port 8765  # just the site, for `reviewmine collect ... --base-url`
+
+        reviewmine demo --db postgresql://me@localhost/reviews   # the same run into PostgreSQL
     """
     if serve or describe:
         _site(seed, port, as_json, serve=serve)
@@ -58,7 +68,7 @@ def demo(
     handlers = setup_logging(output / "reviewmine.log", quiet=quiet or as_json)
     try:
         with AnalyzeProgress(not quiet and not as_json) as progress:
-            result = run_demo(output, seed=seed, model=model, progress=progress)
+            result = run_demo(output, seed=seed, model=model, db=db, progress=progress)
     finally:
         teardown_logging(handlers)
     if as_json:

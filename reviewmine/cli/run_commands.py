@@ -38,6 +38,8 @@ def run(
     job = load_job(jobfile)
     if job.analyze:  # before anything is collected (or --check says ok): a slim install cannot tag
         require("nlp", f"{jobfile.name}: analyze = true")
+        if job.engine == "ray":
+            require("ray", f'{jobfile.name}: engine = "ray"')
     if check:
         sources = sum(len(b.sources) for b in job.brands)
         if as_json:
@@ -48,14 +50,13 @@ def run(
     from ..jobs.lock import run_lock
     from ..jobs.logs import setup_logging, teardown_logging
     from ..jobs.runner import run_job
-    from ..store.db import Store, resolve_db_path
+    from ..store.db import Store
 
-    db_path = resolve_db_path(db or job.db)
     handlers = setup_logging(job.log_file or job.output / "reviewmine.log", quiet=quiet or as_json)
     try:
-        with Store(db_path) as store:
+        with Store(db or job.db) as store:
             store.check_writable()  # a read-only or damaged database: one error now, not one per step
-            with run_lock(db_path), AnalyzeProgress(not quiet and not as_json) as progress:
+            with run_lock(store, job.name), AnalyzeProgress(not quiet and not as_json) as progress:
                 outcome = run_job(store, job, analyze_progress=progress)
     finally:
         teardown_logging(handlers)

@@ -120,21 +120,17 @@ def build_demo_db(
             version, n_sentences = TRUTH_VERSION, _write_truth(store, data)
         else:
             version, n_sentences = _run_model(store, model)
-        with store.read() as conn:
-            n_reviews = conn.exec_driver_sql("SELECT count(*) FROM reviews").scalar_one()
-    return DemoDb(target, data, version, int(n_reviews), n_sentences)
+        n_reviews = store.review_count()
+    return DemoDb(target, data, version, n_reviews, n_sentences)
 
 
 def _run_model(store: Store, model: str | None) -> tuple[str, int]:
     from ..nlp import predictor as make_predictor
     from ..nlp.analyze import analyze_store
+    from ..store.sentences import sentence_count
 
     report = analyze_store(store, make_predictor(model))
-    with store.read() as conn:
-        count = conn.exec_driver_sql(
-            "SELECT count(*) FROM sentences WHERE model_version = ?", (report.model_version,)
-        ).scalar_one()
-    return report.model_version, int(count)
+    return report.model_version, sentence_count(store, report.model_version)
 
 
 def _truth_index(data: DemoData) -> dict[tuple[str, str, str], DemoReview]:
@@ -150,18 +146,18 @@ def _truth_index(data: DemoData) -> dict[tuple[str, str, str], DemoReview]:
 def _write_truth(store: Store, data: DemoData) -> int:
     """Write an analysis and sentence rows from the true labels for every stored review; returns sentences."""
     from ..records import utcnow
-    from ..store.sentences import save_analyses
+    from ..store.queries import reviews_frame
+    from ..store.sentences import pending_reviews, save_analyses
 
     index = _truth_index(data)
     rng = random.Random(data.seed)
     rows: list[AnalysisRow] = []
     sentences: list[SentenceRow] = []
-    with store.read() as conn:
-        stored = conn.exec_driver_sql(
-            "SELECT r.review_key, b.name, r.source, r.source_review_id, r.target, r.body, r.content_hash "
-            "FROM reviews r JOIN brands b ON b.id = r.brand_id ORDER BY r.review_key"
-        ).all()
-    for key, brand, source, source_id, locator, body, content_hash in stored:
+    hashes = {review.review_key: review.content_hash for review in pending_reviews(store, TRUTH_VERSION)}
+    frame = reviews_frame(store).sort_values("review_key")
+    columns = ["review_key", "brand", "source", "source_review_id", "target", "body"]
+    for key, brand, source, source_id, locator, body in frame[columns].itertuples(index=False):
+        content_hash = hashes[key]
         if source == "schemaorg":
             path = "/" + str(locator).split("/", 3)[-1]
             ident = f"{path}|{' '.join(str(body).split())}"

@@ -92,9 +92,12 @@ def run_demo(
     seed: int = 7,
     model: str | None = None,
     fresh: bool = True,
+    db: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
-    """Run the whole pipeline on the demo site into ``output`` (its database is ``output/demo.db``).
+    """Run the whole pipeline on the demo site into ``output`` (its database is ``output/demo.db``, made anew
+    when ``fresh``, unless ``db`` names another: a file or a PostgreSQL URL, used as it is — collection and
+    tagging are idempotent, so a second demo into it adds nothing).
 
     ``progress(done, total)`` follows the tagging step, the long one (the CLI draws a bar with it).
     """
@@ -106,11 +109,11 @@ def run_demo(
 
     output.mkdir(parents=True, exist_ok=True)
     db_path = output / "demo.db"
-    if fresh:
+    if fresh and db is None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     data = generate_demo(seed)
-    with DemoSite(data) as site, Store(db_path) as store:
+    with DemoSite(data) as site, Store(db or db_path) as store:
         job = demo_job(data, site.base_url, site.targets, output, model)
         outcome = run_job(
             store, job, http_settings=HttpSettings(min_delay=0.0, max_retries=1, backoff=0.1), analyze_progress=progress

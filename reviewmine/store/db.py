@@ -1,7 +1,9 @@
-"""The review store: one SQLite file in WAL mode, opened through SQLAlchemy Core.
+"""The review store: one SQLite file in WAL mode, or a PostgreSQL database, opened through SQLAlchemy Core.
 
-Writers take ``BEGIN IMMEDIATE`` so a scheduled scrape and a notebook can share the file: readers see a
-consistent snapshot and never block the writer; a second writer waits (``busy_timeout``) instead of failing.
+On SQLite, writers take ``BEGIN IMMEDIATE`` so a scheduled scrape and a notebook can share the file: readers see a
+consistent snapshot and never block the writer; a second writer waits (``busy_timeout``) instead of failing. On
+PostgreSQL (a ``postgresql://`` URL, see location.py) many writers on many machines run at once: writes are upserts
+with ``ON CONFLICT`` under READ COMMITTED, reads a REPEATABLE READ snapshot (postgres.py).
 """
 
 from __future__ import annotations
@@ -10,52 +12,42 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError
 
 from ..errors import StoreError
 from ..records import Review, utcnow
+from . import postgres
 from .errors import DamagedDatabaseError, ReadOnlyDatabaseError, newer_schema_error
 from .health import describe_problems, integrity_problems, read_only_reason, read_only_uri, translate_error
-from .migrations import SCHEMA_VERSION, migrate
+from .location import DEFAULT_DB, display_name, mask_password, resolve_db
+from .migrations import SCHEMA_VERSION, VERSION_TABLE, migrate, read_schema_version
+from .reviews import LOOKUP_CHUNK, UpsertCounts
+from .reviews import upsert_reviews as _upsert_reviews
 from .runs import HOST, reap_stale_runs, shown_status
 from .timefmt import to_db
 
 # Connection is re-exported: the type of what read() and write() yield, for callers outside the store.
 __all__ = ["DEFAULT_DB", "Connection", "Store", "UpsertCounts", "resolve_db_path"]
 
-DEFAULT_DB = "reviewmine.db"
 BUSY_TIMEOUT_S = 60
-_LOOKUP_CHUNK = 500
+_LOOKUP_CHUNK = LOOKUP_CHUNK
 
 
 def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The database path: the argument, else ``$REVIEWMINE_DB``, else ``./reviewmine.db``."""
-    return Path(path or os.environ.get("REVIEWMINE_DB") or DEFAULT_DB)
+    """The SQLite database path: the argument, else ``$REVIEWMINE_DB``, else ``./reviewmine.db``.
 
-
-@dataclass
-class UpsertCounts:
-    """What an upsert did: reviews inserted, changed (content differs), and seen again unchanged."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
-        self.new += other.new
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        return self
-
-    @property
-    def seen(self) -> int:
-        return self.new + self.updated + self.unchanged
+    A PostgreSQL URL has no path: StoreError (callers that take either use `location.resolve_db`).
+    """
+    target = resolve_db(path)
+    if isinstance(target, URL):
+        raise StoreError(f"{display_name(target)} is a PostgreSQL database, not an SQLite file")
+    return target
 
 
 def _make_engine(
@@ -97,7 +89,11 @@ def _make_engine(
 
 
 class Store:
-    """A reviewmine database. Use ``write()`` for a transaction that changes data, ``read()`` for a snapshot."""
+    """A reviewmine database. Use ``write()`` for a transaction that changes data, ``read()`` for a snapshot.
+
+    ``display_name`` says which database it is, fit for messages and summaries (a URL's password masked);
+    ``path`` is the SQLite file (None on PostgreSQL); ``backend`` is "sqlite" or "postgresql".
+    """
 
     def __init__(
         self,
@@ -106,75 +102,128 @@ class Store:
         read_only: bool = False,
         busy_timeout: float = BUSY_TIMEOUT_S,
     ) -> None:
-        """Open the database at ``path``, creating it and bringing its schema up to date when it can be written.
+        """Open the database at ``path`` (a file path or a PostgreSQL URL), creating it and bringing its schema up
+        to date when it can be written.
 
         One that cannot be written (file, folder or file system read-only), or any with ``read_only=True``, is
         opened without writing a byte: reads work, ``write()`` raises ReadOnlyDatabaseError.
         """
-        self.path = resolve_db_path(path)
-        if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a folder, not a database file")
-        if not self.path.parent.exists():
-            raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
-        reason = read_only_reason(self.path)
-        self.read_only_reason: str | None = reason or ("opened with read_only=True" if read_only else None)
-        self._checked = False  # quick_check passed; see check_writable
-        if self.read_only_reason and not self.path.exists():
-            raise StoreError(f"cannot create the database {self.path}: {self.read_only_reason}")
-        read_only_at = read_only_uri(self.path) if self.read_only_reason else None
-        self.engine = _make_engine(self.path, read_only=read_only_at, busy_timeout=busy_timeout)
+        target = resolve_db(path)
+        self._checked = False  # quick_check (SQLite) or the privilege check (PostgreSQL) passed; see check_writable
+        if isinstance(target, URL):
+            self.path: Path | None = None
+            self.url = target  # its str() masks the password
+            self.backend = "postgresql"
+            self.display_name = display_name(target)
+            self.read_only_reason: str | None = "opened with read_only=True" if read_only else None
+            self.engine = postgres.make_engine(target, self.display_name, read_only=read_only)
+        else:
+            self._init_sqlite(target, read_only, busy_timeout)
         try:
             self._bring_up_to_date()
             self.tables = self._reflect()
         except DatabaseError as exc:
             self.engine.dispose()
-            raise StoreError(f"{self.path}: not a usable SQLite database ({exc.orig})") from None
+            if self.backend == "sqlite":
+                raise StoreError(f"{self.path}: not a usable SQLite database ({exc.orig})") from None
+            detail = mask_password(str(exc.orig).strip().splitlines()[0]) if str(exc.orig).strip() else "error"
+            raise StoreError(f"{self.display_name}: cannot open the database ({detail})") from None
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _init_sqlite(self, path: Path, read_only: bool, busy_timeout: float) -> None:
+        self.path = path
+        self.url = URL.create("sqlite+pysqlite", database=str(path))
+        self.backend = "sqlite"
+        self.display_name = str(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a database file")
+        if not self.path.parent.exists():
+            raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
+        reason = read_only_reason(self.path)
+        self.read_only_reason = reason or ("opened with read_only=True" if read_only else None)
+        if self.read_only_reason and not self.path.exists():
+            raise StoreError(f"cannot create the database {self.path}: {self.read_only_reason}")
+        read_only_at = read_only_uri(self.path) if self.read_only_reason else None
+        self.engine = _make_engine(self.path, read_only=read_only_at, busy_timeout=busy_timeout)
 
     @property
     def read_only(self) -> bool:
         return self.read_only_reason is not None
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.backend == "postgresql"
+
     def _bring_up_to_date(self) -> None:
         """Migrate an older schema; an up-to-date one is only read, so opening needs no write access."""
         with self.read() as conn:
-            version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+            version = read_schema_version(conn)
         if version > SCHEMA_VERSION:
-            raise newer_schema_error(version, SCHEMA_VERSION)
+            raise newer_schema_error(version, SCHEMA_VERSION, self.display_name)
         if version == SCHEMA_VERSION:
             return
         if self.read_only_reason:
             raise ReadOnlyDatabaseError(
-                self.path, self.read_only_reason, f"its schema v{version} needs an upgrade to v{SCHEMA_VERSION}"
+                self.display_name,
+                self.read_only_reason,
+                f"its schema v{version} needs an upgrade to v{SCHEMA_VERSION}",
             )
-        migrate(self.write)
+        migrate(self._write_transaction)
 
     def check_writable(self) -> None:
-        """Refuse a write run before it changes anything: ReadOnlyDatabaseError, or DamagedDatabaseError when
-        SQLite's quick_check finds the file corrupt (writing on would add to the damage and fail later).
+        """Refuse a write run before it changes anything: ReadOnlyDatabaseError; on SQLite also
+        DamagedDatabaseError when quick_check finds the file corrupt (writing on would add to the damage and fail
+        later); on PostgreSQL ReadOnlyDatabaseError when the role may not write every table (or the session or
+        server is read-only).
 
-        ``write()`` calls it, so every write run is covered; quick_check runs once per Store (about 0.15 s per
-        100k reviews when the file is in the page cache, a few seconds from a cold disk; see health.py).
+        ``write()`` calls it, so every write run is covered; the check runs once per Store (quick_check: about
+        0.15 s per 100k reviews when the file is in the page cache, a few seconds from a cold disk; see health.py).
         """
         if self.read_only_reason:
-            raise ReadOnlyDatabaseError(self.path, self.read_only_reason)
-        if not self._checked:
+            raise ReadOnlyDatabaseError(self.display_name, self.read_only_reason, advice=self._read_only_advice())
+        if self._checked:
+            return
+        if self.is_postgresql:
+            with self.read() as conn:
+                problem = postgres.write_problem(conn, sorted(self.tables))
+            if problem:
+                raise ReadOnlyDatabaseError(self.display_name, problem, advice=postgres.write_advice(self.url.username))
+        else:
             problems = self.integrity_problems()
             if problems:
                 raise DamagedDatabaseError(self.path, describe_problems(problems))
-            self._checked = True
+        self._checked = True
+
+    def _read_only_advice(self) -> str | None:
+        if self.is_postgresql:
+            return "open it without read_only=True to write"
+        return None
 
     def integrity_problems(self, *, full: bool = False) -> list[str]:
-        """SQLite's quick_check (``full``: integrity_check) problems; [] when the file is sound."""
+        """SQLite's quick_check (``full``: integrity_check) problems; [] when the file is sound.
+
+        PostgreSQL checks its own pages (checksums, amcheck): always [] there.
+        """
+        if self.is_postgresql:
+            return []
         return integrity_problems(self.engine, full=full)
+
+    @contextmanager
+    def advisory_lock(self, name: str, holder: str) -> Iterator[None]:
+        """PostgreSQL: hold the advisory lock ``name`` for the block (postgres.advisory_lock); LockHeldError when
+        another session, on any machine, holds it."""
+        if not self.is_postgresql:
+            raise StoreError("advisory locks are PostgreSQL's; an SQLite store uses a lock file (jobs/lock.py)")
+        with postgres.advisory_lock(self.engine, name, holder):
+            yield
 
     def _reflect(self) -> dict[str, Table]:
         meta = MetaData()
         with self.engine.connect() as conn:
             meta.reflect(conn)
-        return dict(meta.tables)
+        return {name: table for name, table in meta.tables.items() if name != VERSION_TABLE}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -187,11 +236,17 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception.
+        """One write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED): committed on success,
+        rolled back on any exception.
 
-        The first one checks the file (check_writable), so a read-only or damaged database is refused unchanged.
+        The first one checks the database (check_writable), so a read-only or damaged one is refused unchanged.
         """
         self.check_writable()
+        with self._write_transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             conn.execution_options(write=True)
             with conn.begin():
@@ -200,17 +255,22 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction: a consistent snapshot that never blocks the writer."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self.engine.connect() as conn:
+            if self.is_postgresql:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     # -- brands and targets -------------------------------------------------------------------------------
 
     def brand_id(self, conn: Connection, name: str, *, create: bool = True) -> int | None:
         brands = self.tables["brands"]
-        found = conn.execute(select(brands.c.id).where(brands.c.name == name)).scalar()
+        query = select(brands.c.id).where(brands.c.name == name)
+        found = conn.execute(query).scalar()
         if found is not None or not create:
             return found
-        return conn.execute(brands.insert().values(name=name, created_at=to_db(utcnow()))).inserted_primary_key[0]
+        self._insert_if_absent(conn, brands, {"name": name, "created_at": to_db(utcnow())}, ["name"])
+        return conn.execute(query).scalar_one()
 
     def target_id(self, conn: Connection, brand: str, source: str, locator: str, *, create: bool = True) -> int | None:
         targets = self.tables["targets"]
@@ -224,7 +284,14 @@ class Store:
         if found is not None or not create:
             return found
         values = {"brand_id": brand_id, "source": source, "locator": locator, "created_at": to_db(utcnow())}
-        return conn.execute(targets.insert().values(**values)).inserted_primary_key[0]
+        self._insert_if_absent(conn, targets, values, ["brand_id", "source", "locator"])
+        return conn.execute(query).scalar_one()
+
+    def _insert_if_absent(self, conn: Connection, table: Table, values: dict[str, Any], unique: list[str]) -> None:
+        """Insert a row unless one with the same ``unique`` columns exists, also when another writer adds it at
+        the same moment (PostgreSQL's READ COMMITTED: it waits for that writer, then does nothing)."""
+        dialect = postgresql if self.is_postgresql else sqlite
+        conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
 
     def cursor(self, conn: Connection, target_id: int) -> dict[str, Any] | None:
         """The saved pagination state of a target (None: start from the first page)."""
@@ -253,6 +320,11 @@ class Store:
         )
         return conn.execute(query).scalar()
 
+    def review_count(self) -> int:
+        """Reviews in the store."""
+        with self.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(self.tables["reviews"])).scalar_one())
+
     def target_review_count(self, target_id: int) -> int:
         reviews = self.tables["reviews"]
         with self.read() as conn:
@@ -265,55 +337,19 @@ class Store:
     ) -> UpsertCounts:
         """Insert new reviews and update changed ones (by stable key); unchanged ones are left alone.
 
-        Within one batch the last occurrence of a key wins.
+        Within one batch the last occurrence of a key wins. Exact under concurrent writers on PostgreSQL too: each
+        key is counted new by exactly one of them (reviews.py).
         """
         batch: dict[str, Review] = {}
         for review in reviews:
             batch[review.key] = review
-        counts = UpsertCounts()
         if not batch:
-            return counts
-        table = self.tables["reviews"]
-        existing: dict[str, str] = {}
-        keys = list(batch)
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            chunk = keys[start : start + _LOOKUP_CHUNK]
-            query = select(table.c.review_key, table.c.content_hash).where(table.c.review_key.in_(chunk))
-            existing.update((k, h) for k, h in conn.execute(query))
-        brand_ids: dict[str, int] = {}
-        now = to_db(utcnow())
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        fetched: dict[Any, str | None] = {}  # a batch usually shares one fetched_at: format it once
-        for key, review in batch.items():
-            if review.brand not in brand_ids:
-                brand_ids[review.brand] = self.brand_id(conn, review.brand)  # type: ignore[assignment]
-            if review.fetched_at not in fetched:
-                fetched[review.fetched_at] = to_db(review.fetched_at)
-            row = _review_row(review, brand_ids[review.brand], target_id, fetched[review.fetched_at])
-            old_hash = existing.get(key)
-            if old_hash is None:
-                row.update(first_seen_at=now, changed_at=now)
-                inserts.append(row)
-            elif old_hash != row["content_hash"]:
-                row["changed_at"] = now
-                row["b_key"] = row.pop("review_key")
-                updates.append(row)
-            else:
-                counts.unchanged += 1
-        if inserts:
-            # Plain executemany: SQLAlchemy's per-row parameter processing costed more than SQLite's insert.
-            names = list(inserts[0])
-            sql = f"INSERT INTO reviews ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            conn.exec_driver_sql(sql, [tuple(row.values()) for row in inserts])
-        if updates:
-            columns = {name: bindparam(name) for name in updates[0] if name != "b_key"}
-            if target_id is None:
-                columns.pop("target_id", None)
-            statement = table.update().where(table.c.review_key == bindparam("b_key")).values(columns)
-            conn.execute(statement, updates)
-        counts.new, counts.updated = len(inserts), len(updates)
-        return counts
+            return UpsertCounts()
+
+        def brand_id(name: str) -> int:
+            return self.brand_id(conn, name)  # type: ignore[return-value]  # create=True: never None
+
+        return _upsert_reviews(conn, self.tables["reviews"], batch, brand_id, target_id)
 
     def keys_of_other_brands(self, conn: Connection, keys: Sequence[str], brand_id: int | None) -> dict[str, str]:
         """Review key -> brand name, for those of ``keys`` stored under a brand other than ``brand_id``: an
@@ -375,7 +411,7 @@ class Store:
 
     def schema_version(self) -> int:
         with self.read() as conn:
-            return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+            return read_schema_version(conn)
 
     # -- alerts -----------------------------------------------------------------------------------------
 
@@ -395,35 +431,6 @@ class Store:
             return
         now = to_db(utcnow())
         rows = [{"alert_key": key, "sent_at": now, "payload": payload} for key, payload in payloads.items()]
-        with self.write() as conn:
-            conn.execute(self.tables["alerts_sent"].insert(), rows)
-
-
-def _review_row(review: Review, brand_id: int, target_id: int | None, fetched_at: str | None) -> dict[str, Any]:
-    return {
-        "review_key": review.key,
-        "source": review.source,
-        "source_review_id": review.source_review_id,
-        "brand_id": brand_id,
-        "target_id": target_id,
-        "target": review.target,
-        "url": review.url,
-        "author": review.author,
-        "rating": review.rating,
-        "rating_min": review.rating_min,
-        "rating_max": review.rating_max,
-        "rating_normalised": review.rating_normalised,
-        "title": review.title,
-        "body": review.body,
-        "language": review.language,
-        "published_at": to_db(review.published_at),
-        "updated_at": to_db(review.updated_at),
-        "reply_text": review.reply_text,
-        "reply_at": to_db(review.reply_at),
-        "verified": None if review.verified is None else int(review.verified),
-        "helpful_votes": review.helpful_votes,
-        "extra": json.dumps(review.extra, ensure_ascii=False, default=str) if review.extra else "{}",
-        "fetched_at": fetched_at,
-        "raw_hash": review.raw_hash,
-        "content_hash": review.content_hash(),
-    }
+        dialect = postgresql if self.is_postgresql else sqlite
+        with self.write() as conn:  # another run may have sent the same alert meanwhile: keep the first record
+            conn.execute(dialect.insert(self.tables["alerts_sent"]).on_conflict_do_nothing(), rows)

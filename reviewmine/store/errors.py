@@ -5,10 +5,10 @@ from __future__ import annotations
 from ..errors import StoreError
 
 
-def newer_schema_error(found: int, supported: int) -> StoreError:
+def newer_schema_error(found: int, supported: int, name: str | None = None) -> StoreError:
+    subject = f"the database {name} has schema version" if name else "database schema version"
     return StoreError(
-        f"database schema version {found} is newer than this reviewmine supports ({supported}); "
-        "upgrade reviewmine to open it"
+        f"{subject} {found}, newer than this reviewmine supports ({supported}); upgrade reviewmine to open it"
     )
 
 
@@ -26,14 +26,15 @@ class DamagedDatabaseError(StoreError):
 
 
 class ReadOnlyDatabaseError(StoreError):
-    """The database can be read but not changed (file, folder or file system not writable)."""
+    """The database can be read but not changed (file, folder or file system not writable; on PostgreSQL a role
+    without write privileges, or a read-only session or server)."""
 
-    def __init__(self, path: object | None, reason: str, consequence: str = "nothing was written") -> None:
+    def __init__(
+        self, path: object | None, reason: str, consequence: str = "nothing was written", *, advice: str | None = None
+    ) -> None:
         self.reason = reason
-        super().__init__(
-            f"the database {_subject(path)}is read-only ({reason}): {consequence}; make the file and its folder "
-            "writable, or work on a copy in a writable folder"
-        )
+        advice = advice or "make the file and its folder writable, or work on a copy in a writable folder"
+        super().__init__(f"the database {_subject(path)}is read-only ({reason}): {consequence}; {advice}")
 
 
 class DiskFullError(StoreError):

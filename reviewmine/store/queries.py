@@ -103,7 +103,8 @@ def runs_frame(store: Store, brands: Sequence[str] | None = None, kind: str = "c
 
 
 def db_info(store: Store) -> dict[str, Any]:
-    """A summary of the database: schema version, counts per brand and source, the last runs."""
+    """A summary of the database: where it is (a URL's password masked), its size and schema version, counts per
+    brand and source, the last runs."""
     reviews, brands, runs = store.tables["reviews"], store.tables["brands"], store.tables["runs"]
     with store.read() as conn:
         per_source = conn.execute(
@@ -129,9 +130,14 @@ def db_info(store: Store) -> dict[str, Any]:
         analyses = conn.execute(
             select(store.tables["analyses"].c.model_version, func.count()).group_by("model_version")
         ).all()
+        if store.is_postgresql:
+            size = conn.execute(select(func.pg_database_size(func.current_database()))).scalar_one()
+        else:
+            size = store.path.stat().st_size if store.path.exists() else 0
     return {
-        "path": str(store.path),
-        "size_bytes": store.path.stat().st_size if store.path.exists() else 0,
+        "path": store.display_name,  # a PostgreSQL URL with its password masked
+        "backend": store.backend,
+        "size_bytes": size,
         "schema_version": store.schema_version(),
         "reviews": total,
         "by_brand_source": [

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, func, literal_column, or_, select
+from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, text
 
 from ..columns import SENTENCE_COLUMNS, cat_col, catpol_col, ekman_col, emo_col, loy_col
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
@@ -79,7 +79,7 @@ def pending_reviews(
     brand: str | Sequence[str] | None = None,
     since: datetime | None = None,
 ) -> list[PendingReview]:
-    """Reviews with no analysis for ``model_version``, or whose content changed since it, oldest rowid first."""
+    """Reviews with no analysis for ``model_version``, or whose content changed since it, oldest first."""
     reviews, analyses, brands = store.tables["reviews"], store.tables["analyses"], store.tables["brands"]
     joined = reviews.outerjoin(
         analyses,
@@ -92,8 +92,12 @@ def pending_reviews(
         query = query.where(reviews.c.brand_id.in_(select(brands.c.id).where(brands.c.name.in_(names))))
     if since:
         query = query.where(reviews.c.published_at >= to_db(since))
+    # Oldest first: SQLite's rowid is insertion order; PostgreSQL has none, first_seen_at is the nearest.
+    order = (
+        [reviews.c.first_seen_at, reviews.c.review_key] if store.is_postgresql else [literal_column("reviews.rowid")]
+    )
     with store.read() as conn:
-        rows = conn.execute(query.order_by(literal_column("reviews.rowid")))
+        rows = conn.execute(query.order_by(*order))
         return [PendingReview(key, content_hash, bool(before)) for key, content_hash, before in rows]
 
 
@@ -117,33 +121,78 @@ def save_analyses(
     rows: Sequence[AnalysisRow],
     sentences: Sequence[SentenceRow],
 ) -> None:
-    """Replace the analyses (and their sentences) of these reviews for this model version, inside ``conn``."""
+    """Replace the analyses (and their sentences) of these reviews for this model version, inside ``conn``.
+
+    Idempotent, and safe when several processes save the same reviews at once on PostgreSQL: the analyses are
+    upserted first (in key order), which locks their rows until commit, so the sentences of one review are replaced
+    by one writer at a time and the last writer's rows are what stays.
+    """
     if not rows:
         return
-    keys = [(row.review_key, model_version) for row in rows]
+    stamp = to_db(analyzed_at)
+    analyses = [
+        (
+            row.review_key, model_version, stamp, row.content_hash, row.language, row.status, row.score,
+            row.label, json.dumps(row.result, ensure_ascii=False, separators=(",", ":")),
+        )
+        for row in sorted(rows, key=lambda row: row.review_key)
+    ]  # fmt: skip
+    tagged = [(s[0], model_version, *s[1:]) for s in sentences]
+    if conn.dialect.name == "postgresql":
+        _save_postgresql(conn, model_version, analyses, tagged)
+        return
+    keys = [(row[0], model_version) for row in analyses]
     conn.exec_driver_sql("DELETE FROM sentences WHERE review_key = ? AND model_version = ?", keys)
     conn.exec_driver_sql("DELETE FROM analyses WHERE review_key = ? AND model_version = ?", keys)
-    stamp = to_db(analyzed_at)
-    conn.exec_driver_sql(
-        "INSERT INTO analyses (review_key, model_version, analyzed_at, content_hash, language, status, score, "
-        "label, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                row.review_key, model_version, stamp, row.content_hash, row.language, row.status, row.score,
-                row.label, json.dumps(row.result, ensure_ascii=False, separators=(",", ":")),
-            )
-            for row in rows
-        ],
-    )  # fmt: skip
-    if sentences:
-        conn.exec_driver_sql(
-            "INSERT INTO sentences (review_key, model_version, sentence_idx, text, polarity, score, categories, "
-            "category_polarity, emotions, ekman, loyalty) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(s[0], model_version, *s[1:]) for s in sentences],
-        )
+    conn.exec_driver_sql(f"INSERT INTO analyses ({', '.join(_ANALYSIS_FIELDS)}) VALUES ({_marks(_ANALYSIS_FIELDS)})",
+                         analyses)  # fmt: skip
+    if tagged:
+        conn.exec_driver_sql(f"INSERT INTO sentences ({', '.join(_SENTENCE_FIELDS)}) VALUES "
+                             f"({_marks(_SENTENCE_FIELDS)})", tagged)  # fmt: skip
+
+
+_ANALYSIS_FIELDS = ("review_key", "model_version", "analyzed_at", "content_hash", "language", "status", "score",
+                    "label", "result")  # fmt: skip
+_SENTENCE_FIELDS = ("review_key", "model_version", "sentence_idx", "text", "polarity", "score", "categories",
+                    "category_polarity", "emotions", "ekman", "loyalty")  # fmt: skip
+
+
+def _marks(fields: Sequence[str]) -> str:
+    return ", ".join("?" * len(fields))
+
+
+_ANALYSIS_TYPES = ("text", "text", "text", "text", "text", "text", "double precision", "text", "text")
+_SENTENCE_TYPES = ("text", "text", "bigint", "text", "bigint", "double precision", *("bigint",) * 5)
+
+
+def _save_postgresql(conn: Connection, model_version: str, analyses: list[tuple], tagged: list[tuple]) -> None:
+    from .postgres import unnest_insert
+
+    changed = ", ".join(f"{name} = EXCLUDED.{name}" for name in _ANALYSIS_FIELDS[2:])
+    upsert, arrays = unnest_insert(
+        "analyses",
+        list(zip(_ANALYSIS_FIELDS, _ANALYSIS_TYPES, strict=True)),
+        analyses,
+        order_by="review_key",
+        tail=f"ON CONFLICT (review_key, model_version) DO UPDATE SET {changed}",
+    )
+    conn.execute(upsert, arrays)
+    delete = text("DELETE FROM sentences WHERE model_version = :version AND review_key = ANY(:keys)")
+    conn.execute(delete, {"version": model_version, "keys": [row[0] for row in analyses]})
+    if tagged:
+        columns = list(zip(_SENTENCE_FIELDS, _SENTENCE_TYPES, strict=True))
+        conn.execute(*unnest_insert("sentences", columns, tagged, order_by="review_key, sentence_idx"))
 
 
 # -- reading -----------------------------------------------------------------------------------------------
+
+
+def sentence_count(store: Store, model_version: str) -> int:
+    """Sentence rows stored for ``model_version``."""
+    sentences = store.tables["sentences"]
+    query = select(func.count()).select_from(sentences).where(sentences.c.model_version == model_version)
+    with store.read() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def analyzed_versions(store: Store) -> dict[str, str]:
@@ -209,6 +258,27 @@ def sentences_frame(
     frame |= _bits(raw["ekman"], tuple(EKMAN_GROUPS), ekman_col)
     frame |= _bits(raw["loyalty"], LOYALTY_SIGNALS, loy_col)
     return pd.DataFrame(frame, index=pd.RangeIndex(len(raw)))[list(SENTENCE_COLUMNS)]
+
+
+def analysis_status_frame(
+    store: Store, model_version: str, *, brand: str | Sequence[str] | None = None
+) -> pd.DataFrame:
+    """review_key, brand, published_at, status and language of one model version's analyses: what a report needs
+    to say which reviews were left out (another language), without parsing every result (``analyses_frame``)."""
+    import pandas as pd
+
+    a, r, b = store.tables["analyses"], store.tables["reviews"], store.tables["brands"]
+    query = (
+        select(a.c.review_key, b.c.name.label("brand"), r.c.published_at, a.c.status, a.c.language)
+        .join(r, r.c.review_key == a.c.review_key)
+        .join(b, b.c.id == r.c.brand_id)
+        .where(a.c.model_version == model_version)
+    )
+    query = _filter(query, r, b, brand, None, None).order_by(r.c.published_at.desc(), a.c.review_key)
+    with store.read() as conn:
+        frame = pd.read_sql_query(query, conn)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    return frame
 
 
 def analyses_frame(

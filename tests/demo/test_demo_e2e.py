@@ -36,3 +36,17 @@ def test_demo_finds_the_planted_stories(tmp_path: Path) -> None:
     done = run_chromium(chromium(), tmp_path / "profile", out / "report.html", "--dump-dom")
     assert console_messages(done.stderr) == []
     assert "What drives the rating" in done.stdout and done.stdout.count("<svg") >= 6
+
+
+@pytest.mark.slow  # about 20 s
+@pytest.mark.skipif(not MODEL.exists(), reason="the trained default model is not in models/")
+def test_demo_runs_into_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """`demo --db URL`: the same pipeline on a real PostgreSQL server finds the same stories."""
+    result = CliRunner().invoke(app, ["demo", "-o", str(tmp_path / "demo"), "--db", pg_url, "--quiet", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert all(story["found_driver"] and story["found_event"] for story in summary["stories"])
+    assert "postgresql" in summary["db"] and "@" in summary["db"] and ":***@" in summary["db"]
+    info = json.loads(CliRunner().invoke(app, ["db", "info", "--db", pg_url, "--json"]).stdout)
+    assert info["backend"] == "postgresql" and info["reviews"] >= 1500
+    assert not (tmp_path / "demo" / "demo.db").exists()

@@ -31,6 +31,12 @@ BODIES = [
 ]
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """The tests that take ``store`` run on both backends: an SQLite file and a PostgreSQL database."""
+    return any_store
+
+
 def _reviews(brand: str = "Acme") -> list[Review]:
     return [
         Review(
