@@ -16,6 +16,7 @@ from ._common import DbOption
 
 ReportFormat = StrEnum("ReportFormat", {name: name for name in ("html", "md", "json")})  # type: ignore[misc]
 ExportTable = StrEnum("ExportTable", {name: name for name in EXPORT_TABLES})  # type: ignore[misc]
+ExportFormat = StrEnum("ExportFormat", {name: name for name in ("csv", "jsonl", "parquet")})  # type: ignore[misc]
 _REPORT_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 _EXPORT_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -94,8 +95,27 @@ def export(
     since: Annotated[str | None, typer.Option(help="Published on/after: a date or a span (90d).")] = None,
     until: Annotated[str | None, typer.Option(help="Published before (for risk: the as-of date).")] = None,
     model: ModelOption = None,
+    fmt: Annotated[
+        ExportFormat | None, typer.Option("--format", "-f", help="csv, jsonl or parquet (default: from -o, else csv).")
+    ] = None,
+    partition_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--partition-by",
+            help="Write a hive-partitioned Parquet dataset to the folder -o, one folder level per column "
+            "(comma-separated or repeated), e.g. brand,month.",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="With --partition-by: replace an existing dataset in -o.")
+    ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="FILE.csv, .parquet or .jsonl (default: CSV on stdout).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="FILE.csv, .parquet or .jsonl, or a folder with --partition-by (default: CSV on stdout).",
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -110,8 +130,10 @@ def export(
         reviewmine export --brand Crustline --table metrics --freq W -o crustline-weekly.csv
 
         reviewmine export --brand Crustline --table events -o events.parquet
+
+        reviewmine export --table reviews --format parquet --partition-by brand,month -o lake/reviews
     """
-    from ..export import write_frame
+    from ..export import check_dataset_target, check_partition_by, write_dataset, write_frame
     from ..tables import export_table
     from ..timeparse import parse_when
     from ..workspace import Workspace
@@ -122,18 +144,27 @@ def export(
         since_at, until_at = parse_when(since), parse_when(until)
     except ValueError as exc:
         raise UsageError(str(exc), where="--since/--until") from None
-    fmt = "csv"
-    if output is not None:
-        fmt = _EXPORT_SUFFIX.get(output.suffix.lower(), "")
-        if not fmt:
-            raise UsageError("use a .csv, .parquet or .jsonl file name", where=str(output))
-        if not output.parent.exists():
-            raise InputError(f"folder {output.parent} does not exist", where=str(output))
+    chosen = fmt.value if fmt else _EXPORT_SUFFIX.get(output.suffix.lower(), "") if output else "csv"
+    if not chosen and not partition_by:
+        raise UsageError("use a .csv, .parquet or .jsonl file name, or --format", where=str(output))
+    if partition_by:
+        columns = check_partition_by(table.value, partition_by)
+        if chosen != "parquet":
+            raise UsageError("partitioned exports are Parquet datasets: add --format parquet", where="--partition-by")
+        if output is None:
+            raise UsageError("a partitioned export needs a folder: add -o DIR", where="--partition-by")
+        check_dataset_target(output, overwrite=overwrite)
+    elif output is not None and not output.parent.exists():
+        raise InputError(f"folder {output.parent} does not exist", where=str(output))
     with Workspace(db) as workspace:
         try:
             frame = export_table(workspace, table.value, brand, freq=freq, since=since_at, until=until_at, model=model)
         except ValueError as exc:
             raise InputError(str(exc), where="--since/--until") from None
-    write_frame(frame, output, fmt)
+    if partition_by and output is not None:
+        files = write_dataset(frame, output, table.value, columns, overwrite=overwrite)
+        typer.echo(f"wrote {len(frame):,} rows of {table.value} to {output} ({files:,} Parquet files)", err=True)
+        return
+    write_frame(frame, output, chosen)
     if output:
         typer.echo(f"wrote {len(frame):,} rows of {table.value} to {output}", err=True)
