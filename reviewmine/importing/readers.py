@@ -24,7 +24,9 @@ from typing import Any, BinaryIO
 from ..errors import InputError
 from .csvscan import END_OF_FILE, long_field_error, unclosed_quote_error
 
-__all__ = ["FORMATS", "MAX_RECORD_CHARS", "PEEK_ROWS", "RawRow", "RowSource", "detect_format", "open_source"]
+__all__ = [
+    "FORMATS", "MAX_RECORD_CHARS", "PEEK_ROWS", "RawRow", "RowSource", "bom_encoding", "detect_format", "open_source",
+]  # fmt: skip
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -106,8 +108,8 @@ def open_source(path: Path, fmt: str, *, encoding: str = "utf-8", delimiter: str
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}", where="--encoding") from None
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = "utf-8-sig"  # also accept (and drop) a byte-order mark
+    if codecs.lookup(encoding).name == "utf-8":  # the default: a byte-order mark may name another encoding
+        encoding = bom_encoding(path) or "utf-8-sig"  # utf-8-sig also reads a file without one
     try:
         raw: BinaryIO = path.open("rb")
     except OSError as exc:
@@ -135,6 +137,28 @@ def open_source(path: Path, fmt: str, *, encoding: str = "utf-8", delimiter: str
 
 # -- text formats --------------------------------------------------------------------------------------
 
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one. The codecs named read and drop the mark.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip
+
+
+def bom_encoding(path: Path) -> str | None:
+    """The encoding the file's byte-order mark names (looked for through ``.gz``), None without one.
+
+    A mark is unambiguous, and a UTF-16 or UTF-32 file cannot be read as UTF-8 at all, so the importer follows
+    it unless ``--encoding`` names an encoding other than UTF-8.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            start = handle.read(4)
+    except _READ_ERRORS:
+        return None  # the reader reports it, with the line
+    return next((name for mark, name in _BOMS if start.startswith(mark)), None)
+
+
 # What a truncated or corrupt .gz (or a failing disk) raises while reading; UnicodeDecodeError is handled apart.
 _READ_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
 
@@ -144,26 +168,28 @@ def _read_error(path: Path, line: int, exc: BaseException) -> InputError:
 
 
 def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputError:
-    """Name the first line that does not decode, so the user can look at it and pick ``--encoding``."""
+    """Name the first line that does not decode, so the user can look at it and pick ``--encoding``.
+
+    Lines are counted in the decoded text, so the number is right for UTF-16 and UTF-32 files too.
+    """
     decoder = codecs.getincrementaldecoder(encoding)()
-    line = 1
+    line, bad_bytes = 1, exc.object[exc.start : exc.end]
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as handle:
-        bom = handle.read(2)
-        handle.seek(0)
-        for chunk in handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            flag = decoder.getstate()[1]
             try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as bad:
-                byte = chunk[bad.start : bad.start + 1].hex()
+                line += decoder.decode(chunk).count("\n")
+            except UnicodeDecodeError as bad:  # bad.object: the decoder's buffered bytes + this chunk
+                decoder.setstate((b"", flag))
+                line += decoder.decode(bad.object[: bad.start]).count("\n")
+                bad_bytes = bad.object[bad.start : bad.end]
                 break
-            line += 1
-        else:
-            byte = exc.object[exc.start : exc.start + 1].hex()
     name = codecs.lookup(encoding).name.removesuffix("-sig")
-    hint = "--encoding utf-16" if bom in (b"\xff\xfe", b"\xfe\xff") else "--encoding cp1252"
+    what = f"byte{'s' if len(bad_bytes) > 1 else ''} 0x{bad_bytes.hex()}"
     return InputError(
-        f"byte 0x{byte} is not valid {name}; pass the file's encoding, e.g. {hint} (or latin-1)",
+        f"{what} {'are' if len(bad_bytes) > 1 else 'is'} not valid {name}; pass the file's encoding, e.g. "
+        "--encoding cp1252 (or latin-1)",
         where=f"{path}:{line}",
     )
 

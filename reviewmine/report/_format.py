@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import Kpi
+from .model import Kpi, TrendBucket
 
 __all__ = [
-    "change_class", "day", "day_before", "fmt_change", "fmt_kpi", "net", "pct", "period_text", "signed",
-    "stars_signed", "stars_text",
+    "change_class", "day", "day_before", "fmt_change", "fmt_kpi", "net", "other_languages_text", "pct",
+    "period_text", "signed", "stars_signed", "stars_text", "trend_text",
 ]  # fmt: skip
 
 _DASH = "–"
@@ -79,24 +79,48 @@ def fmt_kpi(kpi: Kpi, value: float | str | None = "value") -> str:
     return pct(number)
 
 
-def fmt_change(kpi: Kpi) -> str:
-    """The change on the period before, in the KPI's own terms."""
-    if kpi.change is None:
+def fmt_change(kpi: Kpi, short: bool = False) -> str:
+    """The change on the period before, in the KPI's own terms; on too small a base (the KPI's ``change_note``)
+    both values instead: ``731 vs 4 in the period before``. ``short`` leaves out "(in the) period before"."""
+    if kpi.change is None or (kpi.unit == "count" and not kpi.previous):
         return "no earlier data"
+    if kpi.change_note is not None:
+        if kpi.unit == "count":
+            return f"{fmt_kpi(kpi)} vs {fmt_kpi(kpi, kpi.previous)}" + ("" if short else " in the period before")
+        base = kpi.previous_reviews
+        reviews = f"{base} review{'' if base == 1 else 's'}"
+        return f"was {fmt_kpi(kpi, kpi.previous)} " + (f"({reviews})" if short else f"in the period before ({reviews})")
+    after = "" if short else " vs period before"
     if kpi.unit == "count":
-        if not kpi.previous:
-            return "no earlier data"
-        return f"{signed(100 * kpi.change / kpi.previous)}% vs period before"
+        percent = kpi.change_pct if kpi.change_pct is not None else 100 * kpi.change / kpi.previous
+        return f"{signed(percent)}%{after}"
     if kpi.unit == "stars":
-        return f"{stars_signed(kpi.change)} vs period before"
-    return f"{signed(kpi.change * 100)} pts vs period before"
+        return f"{stars_signed(kpi.change)}{after}"
+    return f"{signed(kpi.change * 100)} pts{after}"
 
 
 def change_class(kpi: Kpi) -> str:
-    """``good``, ``bad`` or ``flat``: whether the change is good news for the brand."""
-    if kpi.change is None or kpi.good_when == "neither":
+    """``good``, ``bad`` or ``flat``: whether the change is good news for the brand (``flat`` on a small base)."""
+    if kpi.change is None or kpi.good_when == "neither" or kpi.change_note is not None:
         return "flat"
     threshold = {"stars": 0.05, "count": 0.0}.get(kpi.unit, 0.005)
     if abs(kpi.change) <= threshold:
         return "flat"
     return "good" if (kpi.change > 0) == (kpi.good_when == "up") else "bad"
+
+
+def trend_text(bucket: TrendBucket) -> str:
+    """Why the trend charts have one point per week, month or quarter, in a sentence."""
+    average = f"{bucket.reviews_per_bucket:,.0f}" if bucket.reviews_per_bucket >= 1 else "under 1"
+    text = f"One point per {bucket.unit}, about {average} reviews each"
+    if bucket.reviews_per_bucket < bucket.aim:
+        return f"{text}: fewer than the {bucket.aim} a point should hold, so read the bands more than the line."
+    if bucket.unit != "week":
+        return f"{text}: weekly points would hold fewer than {bucket.aim} and mostly show noise."
+    return f"{text}."
+
+
+def other_languages_text(counts: dict[str, int]) -> str:
+    """``Reviews in other languages, not in these figures: fr 20, no 1.`` (what the figures leave out)."""
+    listed = ", ".join(f"{code} {count:,}" for code, count in counts.items())
+    return f"Reviews in other languages, not in these figures: {listed}."

@@ -38,7 +38,8 @@ def headline(brand: str, risk: Risk, kpis: list[Kpi]) -> Headline:
     if not reasons:
         reasons.append("Complaints, volume and tone are at their usual levels.")
     rating = next((k for k in kpis if k.key == "rating"), None)
-    if rating and rating.value is not None and rating.change is not None and abs(rating.change) >= 0.2:
+    if (rating and rating.value is not None and rating.change is not None and rating.change_note is None
+            and abs(rating.change) >= 0.2):  # fmt: skip  # with a change_note, too few reviews before
         direction = "down" if rating.change < 0 else "up"
         reasons.append(f"The average rating is {direction} {abs(rating.change):.1f} stars on the period before, "
                        f"at {rating.value:.1f}.")  # fmt: skip

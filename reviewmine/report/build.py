@@ -19,10 +19,11 @@ from ..errors import InputError
 from ._headline import headline
 from ._periods import PeriodFrames, period_frames, period_metrics
 from ._sections import ReviewInfo, driver_label, drivers_section, risk_section
+from ._trend import choose_bucket, trend_rows
 from ._values import iso, num, stars
 from .inputs import as_inputs
 from .levels import risk_level
-from .model import Comparison, Coverage, EmotionItem, Kpi, LoyaltyItem, ReportModel
+from .model import MIN_CHANGE_BASE, Comparison, Coverage, EmotionItem, Kpi, LoyaltyItem, ReportModel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +42,8 @@ EMOTION_CALLOUTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admiration", "Admiration", ("admiration",)),
 )
 _SIGNAL_LABELS = {"recommend": "Recommend", "warn": "Warn others", "return": "Will come back", "churn": "Will leave"}
+# The status `reviewmine analyze` gives a review in a language the model does not read (nlp/analyze.py).
+_SKIPPED_LANGUAGE = "skipped: language"
 
 
 def build_report(
@@ -77,7 +80,6 @@ def build_report(
     frames = period_frames(inputs, brands, span, end_at)
     prepared = analysis.prepare(inputs.sentences, inputs.reviews)
     risk = analysis.compute_risk(prepared, as_of=frames.end - timedelta(seconds=1))
-    weekly = analysis.compute_metrics(prepared, freq="W").sentiment
     now, before = period_metrics(frames.current), period_metrics(frames.previous)
     drivers = analysis.compute_drivers(frames.current.sentences, frames.current.reviews, targets=("rating",),
                                        resamples=resamples)  # fmt: skip
@@ -89,6 +91,7 @@ def build_report(
                                    frames.current.sentences, info)  # fmt: skip
     kpis = _kpis(now, before, frames, brand)
     coverage = _coverage(inputs, frames, brand)
+    bucket = choose_bucket(coverage.reviews_tagged, span.total_seconds() / 86400)  # the reviews the points stand on
     model_obj = ReportModel(
         brand=brand,
         competitors=brands[1:],
@@ -97,7 +100,8 @@ def build_report(
         headline=headline(brand, risk_part, kpis),
         kpis=kpis,
         risk=risk_part,
-        trend=_trend(weekly, brand, frames.start, frames.end),
+        trend=trend_rows(inputs.sentences, inputs.reviews, brand, bucket, frames.start, frames.end),
+        trend_bucket=bucket,
         drivers=drivers_part,
         emotions=_emotions(frames, brand),
         ekman=_ekman(now.emotions, before.emotions, brand),
@@ -138,7 +142,8 @@ def _kpis(now: Metrics, before: Metrics, frames: PeriodFrames, brand: str) -> li
 
     neg_now, neg_low, neg_high = frames.current.negative_reviews(brand)
     neg_before = frames.previous.negative_reviews(brand)[0]
-    return [
+    base = get(prev, "reviews")
+    kpis = [
         _kpi("reviews", "Reviews", "count", "neither", get(cur, "reviews"), get(prev, "reviews")),
         _kpi("rating", "Average rating", "stars", "up", stars(get(cur, "rating_mean")), stars(get(prev, "rating_mean")),
              stars(get(cur, "rating_low")), stars(get(cur, "rating_high"))),
@@ -146,19 +151,21 @@ def _kpis(now: Metrics, before: Metrics, frames: PeriodFrames, brand: str) -> li
              get(cur, "net_low"), get(cur, "net_high")),
         _kpi("negative_reviews", "Negative reviews", "share", "down", neg_now, neg_before, neg_low, neg_high),
     ]  # fmt: skip
+    return [_on_base(kpi, 0 if base is None else int(base)) for kpi in kpis]
 
 
-def _trend(weekly: pd.DataFrame, brand: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    rows = weekly[(weekly["brand"].astype(str) == brand) & (weekly["period_end"] > start)
-                  & (weekly["period_start"] < end)]  # fmt: skip
-    return [
-        {"week_start": iso(r["period_start"]), "week_end": iso(r["period_end"]), "category": str(r["category"]),
-         "reviews": int(r["reviews"]), "sentences": int(r["sentences"]), "mentions": int(r["mentions"]),
-         "net_sentiment": num(r["net_sentiment"]), "net_low": num(r["net_low"]), "net_high": num(r["net_high"]),
-         "negative_share": num(r["negative_share"]), "negative_low": num(r["negative_low"]),
-         "negative_high": num(r["negative_high"]), "rating_stars": stars(r["rating_mean"])}
-        for _, r in rows.iterrows()
-    ]  # fmt: skip
+def _on_base(kpi: Kpi, base: int) -> Kpi:
+    """Judge the KPI's change by its base, the reviews in the period before: below `MIN_CHANGE_BASE` a change
+    (and above all a percentage) would mostly show the smallness of the base, so the values are compared."""
+    kpi.previous_reviews = base
+    if kpi.change is None:
+        kpi.change_note = "no reviews in the period before" if base == 0 else "no value in the period before"
+    elif base < MIN_CHANGE_BASE:
+        kpi.change_note = (f"only {base} review{'' if base == 1 else 's'} in the period before, fewer than the "
+                           f"{MIN_CHANGE_BASE} a change is shown from: compare the values")  # fmt: skip
+    elif kpi.unit == "count" and kpi.previous:
+        kpi.change_pct = num(100 * kpi.change / kpi.previous, 1)
+    return kpi
 
 
 def _emotions(frames: PeriodFrames, brand: str) -> list[EmotionItem]:
@@ -251,6 +258,7 @@ def _coverage(inputs: Any, frames: PeriodFrames, brand: str) -> Coverage:
     if current.reviews is not None:
         reviews_in_period = int((current.reviews["brand"].astype(str) == brand).sum())
     return Coverage(
+        other_languages=_other_languages(inputs.analyses, brand, frames),
         sources=sources,
         reviews_in_period=int(reviews_in_period),
         reviews_tagged=int(in_period["review_key"].nunique()),
@@ -261,6 +269,28 @@ def _coverage(inputs: Any, frames: PeriodFrames, brand: str) -> Coverage:
         if "model_version" in inputs.sentences
         else [],
     )
+
+
+def _other_languages(analyses: pd.DataFrame | None, brand: str, frames: PeriodFrames) -> dict[str, int] | None:
+    """Reviews of the brand in the period skipped for their language, per language code, most first (None when
+    the report was given no analysis results, so cannot tell)."""
+    import pandas as pd
+
+    if analyses is None:
+        return None
+    missing = [column for column in ("published_at", "status") if column not in analyses.columns]
+    if missing:
+        raise InputError(f"missing columns {', '.join(missing)} in the analyses frame", where="report input")
+    when = pd.to_datetime(analyses["published_at"], utc=True)
+    status = analyses["status"].astype(str)
+    skipped = ((analyses["brand"].astype(str) == brand) & (when >= frames.start) & (when < frames.end)
+               & status.str.startswith(_SKIPPED_LANGUAGE))  # fmt: skip
+    codes = status[skipped].str.removeprefix(_SKIPPED_LANGUAGE).str.strip()  # "skipped: language fr" -> fr
+    if "language" in analyses.columns:
+        stored = analyses.loc[skipped, "language"]
+        codes = stored.where(stored.notna(), codes)
+    counts = codes.astype(str).value_counts()
+    return {code: int(n) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
 def _text(value: Any) -> str | None:

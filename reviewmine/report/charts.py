@@ -49,7 +49,8 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _trend_frame(model: ReportModel) -> pd.DataFrame:
-    """The model's weekly trend in the aggregator's metric columns, as plots.trend expects."""
+    """The model's trend (one row per bucket and category) in the aggregator's metric columns, as plots.trend
+    expects."""
     import pandas as pd
 
     frame = _frame(model.trend)
@@ -57,8 +58,8 @@ def _trend_frame(model: ReportModel) -> pd.DataFrame:
         return frame
     return pd.DataFrame({
         "brand": model.brand, "category": frame["category"],
-        "period_start": pd.to_datetime(frame["week_start"], utc=True),
-        "period_end": pd.to_datetime(frame["week_end"], utc=True), "reviews": frame["reviews"],
+        "period_start": pd.to_datetime(frame["bucket_start"], utc=True),
+        "period_end": pd.to_datetime(frame["bucket_end"], utc=True), "reviews": frame["reviews"],
         "net_sentiment": frame["net_sentiment"], "net_low": frame["net_low"], "net_high": frame["net_high"],
         "negative_share": frame["negative_share"], "negative_low": frame["negative_low"],
         "negative_high": frame["negative_high"],
@@ -79,10 +80,11 @@ def report_charts(model: ReportModel) -> dict[str, str]:
         charts[name] = figure_svg(fig, name, label)
 
     if not trend.empty:
-        add("trend", plots.trend(trend, title="Net sentiment per week (bars: reviews)"),
-            f"Weekly net sentiment and review volume of {model.brand}")  # fmt: skip
-        add("categories", plots.category_trends(trend, title="Share of negative mentions per category"),
-            f"Weekly share of negative mentions per category for {model.brand}")  # fmt: skip
+        unit = model.trend_bucket.unit
+        add("trend", plots.trend(trend, title=f"Net sentiment per {unit} (bars: reviews)"),
+            f"Net sentiment and review volume of {model.brand} per {unit}")  # fmt: skip
+        add("categories", plots.category_trends(trend, title=f"Share of negative mentions per category, per {unit}"),
+            f"Share of negative mentions per category for {model.brand}, per {unit}")  # fmt: skip
     scores = _frame(model.risk.categories)
     if not scores.empty:
         add("risk", plots.risk(scores.assign(score=scores["score"].astype(float))),

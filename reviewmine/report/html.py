@@ -37,7 +37,8 @@ def _environment() -> Environment:
         "pct": _format.pct, "signed": _format.signed, "stars": _format.stars_text, "day": _format.day,
         "day_before": _format.day_before, "kpi": _format.fmt_kpi, "change": _format.fmt_change,
         "change_class": _format.change_class, "safe_url": safe_url, "net": _format.net,
-        "stars_signed": _format.stars_signed,
+        "stars_signed": _format.stars_signed, "other_languages": _format.other_languages_text,
+        "trend_text": _format.trend_text,
     }  # fmt: skip
     return env
 

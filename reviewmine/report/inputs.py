@@ -1,9 +1,9 @@
 """What a report is built from: sentence tags, reviews and collection runs, as plain DataFrames.
 
 `build_report` accepts a `ReportSource` (an object that builds its own `ReportInputs`, as ``Workspace`` does
-from its database), a `ReportInputs`, a mapping with keys ``sentences`` / ``reviews`` / ``runs``, or any object
-with such attributes (e.g. ``testing.synthetic.SyntheticData``), so tests, notebooks and the scheduled runs
-share one code path. The report never reads the database itself.
+from its database), a `ReportInputs`, a mapping with keys ``sentences`` / ``reviews`` / ``runs`` / ``analyses``,
+or any object with such attributes (e.g. ``testing.synthetic.SyntheticData``), so tests, notebooks and the
+scheduled runs share one code path. The report never reads the database itself.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ __all__ = ["ReportInputs", "ReportSource", "as_inputs"]
 class ReportInputs:
     """``sentences``: ``columns.SENTENCE_COLUMNS``; ``reviews``: ``columns.REVIEW_COLUMNS`` (optional: URLs,
     replies, reviews without text); ``runs``: ``store.queries.RUN_COLUMNS`` of collection runs (optional:
-    coverage)."""
+    coverage); ``analyses``: review-level results of the same model version with at least ``review_key``,
+    ``brand``, ``published_at``, ``status`` and ``language`` (optional: reviews left out for their language)."""
 
     sentences: pd.DataFrame
     reviews: pd.DataFrame | None = None
     runs: pd.DataFrame | None = None
+    analyses: pd.DataFrame | None = None
 
 
 @runtime_checkable
@@ -36,6 +38,9 @@ class ReportSource(Protocol):
     """Something that hands over the report's inputs for some brands itself (``Workspace.report_inputs``)."""
 
     def report_inputs(self, brands: Sequence[str], model: str | None = None) -> ReportInputs: ...
+
+
+_FRAMES = ("sentences", "reviews", "runs", "analyses")  # ReportInputs' fields, in order
 
 
 def _brand_rows(frame: pd.DataFrame | None, brands: Sequence[str]) -> pd.DataFrame | None:
@@ -51,11 +56,11 @@ def as_inputs(source: Any, brands: Sequence[str], model: str | None = None) -> R
     if isinstance(source, ReportSource):
         return source.report_inputs(list(brands), model)
     if isinstance(source, ReportInputs):
-        frames = {"sentences": source.sentences, "reviews": source.reviews, "runs": source.runs}
+        frames = {key: getattr(source, key) for key in _FRAMES}
     elif isinstance(source, Mapping):
-        frames = {key: source.get(key) for key in ("sentences", "reviews", "runs")}
+        frames = {key: source.get(key) for key in _FRAMES}
     elif hasattr(source, "sentences"):
-        frames = {key: getattr(source, key, None) for key in ("sentences", "reviews", "runs")}
+        frames = {key: getattr(source, key, None) for key in _FRAMES}
     else:
         raise InputError(
             f"cannot build a report from {type(source).__name__}; pass a Workspace or sentence/review frames",
@@ -63,6 +68,8 @@ def as_inputs(source: Any, brands: Sequence[str], model: str | None = None) -> R
         )
     if frames["sentences"] is None:
         raise InputError("no sentence frame given", where="build_report")
-    if model is not None and "model_version" in frames["sentences"].columns:
-        frames["sentences"] = frames["sentences"][frames["sentences"]["model_version"].astype(str) == model]
-    return ReportInputs(*(_brand_rows(frames[key], brands) for key in ("sentences", "reviews", "runs")))  # type: ignore[arg-type]
+    for key in ("sentences", "analyses"):
+        frame = frames[key]
+        if model is not None and frame is not None and "model_version" in frame.columns:
+            frames[key] = frame[frame["model_version"].astype(str) == model]
+    return ReportInputs(*(_brand_rows(frames[key], brands) for key in _FRAMES))  # type: ignore[arg-type]

@@ -58,7 +58,7 @@ def render_markdown(model: ReportModel) -> str:
     out += [f"- {md_escape(r)}" for r in m.headline.reasons] + [""]
     out += _table(["", *(k.label for k in m.kpis)], [
         ["This period", *(_format.fmt_kpi(k) for k in m.kpis)],
-        ["Change", *(_format.fmt_change(k).replace(" vs period before", "") for k in m.kpis)],
+        ["Vs period before", *(_format.fmt_change(k, short=True) for k in m.kpis)],
     ])  # fmt: skip
 
     out += ["## What happened", ""]
@@ -116,5 +116,7 @@ def render_markdown(model: ReportModel) -> str:
     ])  # fmt: skip
     versions = ", ".join(md_escape(v) for v in m.coverage.model_versions) or "–"
     out += [f"{m.coverage.reviews_in_period} reviews in the period; model {versions}.", ""]
+    if m.coverage.other_languages:
+        out += [f"{md_escape(_format.other_languages_text(m.coverage.other_languages))}", ""]
     out += [f"- {md_escape(c)}" for c in m.caveats]
     return "\n".join(out) + "\n"

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = [
+    "MIN_CHANGE_BASE",
     "SCHEMA",
     "Comparison",
     "Coverage",
@@ -24,9 +25,14 @@ __all__ = [
     "Quote",
     "ReportModel",
     "Risk",
+    "TrendBucket",
 ]
 
 SCHEMA = "reviewmine.report/1"
+MIN_CHANGE_BASE = 20
+"""Fewest reviews in the period before for a change on it to be shown as a change (a percentage for counts,
+points or stars otherwise). Below it both values are shown ("731 vs 4 in the period before") and the KPI's
+``change_note`` says why; ``change_pct`` is null. docs/report.md."""
 
 
 @dataclass
@@ -66,6 +72,20 @@ class Kpi:
     change: float | None
     unit: str  # "count", "share", "net", "stars"
     good_when: str  # "up", "down" or "neither": which direction of change is good news
+    previous_reviews: int | None = None  # reviews in the period before: the base every change stands on
+    change_pct: float | None = None  # counts only: change / previous x 100; null below MIN_CHANGE_BASE
+    change_note: str | None = None  # why the change is not shown as one (null when it is)
+
+
+@dataclass
+class TrendBucket:
+    """What one point of the trend charts spans (week, month or quarter), chosen from the brand's review volume
+    (``report._trend.choose_bucket``): ``reviews_per_bucket`` is the period's average, ``aim`` the target."""
+
+    unit: str
+    days: float
+    reviews_per_bucket: float
+    aim: int
 
 
 @dataclass
@@ -203,6 +223,9 @@ class Coverage:
     first_review: str | None
     last_review: str | None
     model_versions: list[str]
+    # reviews in the period the model does not read (by language code, most first), left out of every figure;
+    # null when the report was given no analysis results to tell
+    other_languages: dict[str, int] | None = None
 
 
 @dataclass
@@ -217,6 +240,7 @@ class ReportModel:
     kpis: list[Kpi]
     risk: Risk
     trend: list[dict[str, Any]]
+    trend_bucket: TrendBucket
     drivers: Drivers
     emotions: list[EmotionItem]
     ekman: list[dict[str, Any]]
