@@ -27,7 +27,7 @@ IMPORT = Path(__file__).parent / "fixtures" / "import"
 # What the core must do without: both extras' modules, what pyproject.toml no longer lists (bs4, pysbd), and
 # click, which typer vendors (typer._click) since 0.2x: only the extras' packages bring it (a slim install had no
 # click, and `import click` in the CLI broke every command there).
-SLIM = (*EXTRAS["train"], "bs4", "pysbd", "click")
+SLIM = (*EXTRAS["train"], "ray", "psycopg", "bs4", "pysbd", "click")
 BLOCKED_CLI = """
 import sys
 

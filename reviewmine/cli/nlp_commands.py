@@ -39,6 +39,16 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Sentences
 _CLASSIFY_CHUNK = 512
 
 
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local (this process) or ray: a pool of Ray actors, on a local Ray instance or the cluster at "
+        "--address (needs the ray extra; docs/scaling.md).",
+    ),
+]
+
+
 def analyze(
     brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")] = None,
     since: Annotated[str | None, typer.Option(help="Published on/after: a date (2025-01-31) or a span (90d).")] = None,
@@ -47,11 +57,54 @@ def analyze(
     batch_size: BatchOption = 32,
     precision: PrecisionOption = "auto",
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", min=1, help="Reviews per committed transaction (and progress step).")
+        int,
+        typer.Option(
+            "--chunk-size",
+            min=1,
+            help="Reviews per committed transaction (and progress step; with --engine ray, per Ray batch).",
+        ),
     ] = 512,
     compile_model: Annotated[
         bool, typer.Option("--compile", help="torch.compile the model first: 30 s to 2 min more, then 5-30% faster.")
     ] = False,
+    engine: EngineOption = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Join this Ray cluster (HOST:PORT, ray://HOST:PORT or auto) instead of starting a local Ray instance.",
+            show_default=False,
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(
+            "--actors",
+            min=1,
+            help="Ray actors, each one CPU (default: as many as the CPUs or GPUs fit).",
+            show_default=False,
+        ),
+    ] = None,
+    gpus_per_actor: Annotated[
+        float, typer.Option("--gpus-per-actor", min=0, help="GPUs per Ray actor (0: tag on CPUs; 0.5: two per GPU).")
+    ] = 0.0,
+    input_data: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Lake mode: read reviews from this Parquet dataset (folder, file, glob or URL) instead "
+            "of the store; needs --output.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            help="Lake mode: write the sentence tags here, partitioned by brand and month.",
+            show_default=False,
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -61,14 +114,23 @@ def analyze(
     Sentences get clue categories with polarity, emotions and loyalty signals; each review a score in [-1, 1],
     a label and its language (non-English reviews are skipped, not scored). Results are kept per model
     version; work is committed every --chunk-size reviews, so an interrupted run resumes where it stopped.
+    With --engine ray a pool of Ray actors tags and this process writes, with the same results (docs/scaling.md).
 
-    Example: `reviewmine analyze --brand Acme --since 90d`
+    Examples:
+
+        reviewmine analyze --brand Acme --since 90d
+
+        reviewmine analyze --engine ray --address head-node:6379
+
+        reviewmine analyze --engine ray --input 'lake/reviews/*.parquet' --output lake/sentences
     """
-    require("nlp", "reviewmine analyze")
-    from ..nlp import predictor as make_predictor
-    from ..nlp.analyze import analyze_store
-    from ..nlp.inference import check_precision, read_model_version
     from ..timeparse import parse_when
+
+    given = {"--address": address, "--actors": actors, "--gpus-per-actor": gpus_per_actor or None,
+             "--input": input_data, "--output": output}  # fmt: skip
+    _check_engine_options(engine, given, lake_filters=bool(brand or since), precision=precision)
+    require("ray" if engine == "ray" else "nlp", f"reviewmine analyze{' --engine ray' if engine == 'ray' else ''}")
+    from ..nlp.inference import check_precision, read_model_version
 
     try:
         since_at = parse_when(since)
@@ -77,30 +139,98 @@ def analyze(
     with usage_errors("--precision"):
         check_precision(precision)
     version = read_model_version(model)  # the model itself (torch) loads only when reviews are pending
+    if engine == "ray":
+        from ..nlp.ray_engine import RaySettings
 
-    def load() -> Any:
-        return make_predictor(model, encoder=encoder, precision=precision, batch_size=batch_size, compile=compile_model)
-
+        settings = RaySettings(
+            address=address, actors=actors, gpus_per_actor=gpus_per_actor, model=model, encoder=encoder,
+            precision=precision, batch_size=batch_size, chunk_size=chunk_size, compile=compile_model,
+        )  # fmt: skip
+        if input_data and output:
+            _analyze_lake(settings, input_data, output, as_json)
+            return
     with open_store(db) as store, AnalyzeProgress(progress and not as_json) as update:
         try:
-            report = analyze_store(
-                store, load, model_version=version, brand=brand, since=since_at, chunk_size=chunk_size, progress=update
-            )
+            if engine == "ray":
+                from ..nlp.ray_engine import analyze_store_ray
+
+                report = analyze_store_ray(store, settings, brand=brand, since=since_at, progress=update)
+            else:
+                loading = {
+                    "encoder": encoder,
+                    "precision": precision,
+                    "batch_size": batch_size,
+                    "compile": compile_model,
+                }
+                report = _analyze_local(
+                    store, model, version, loading, brand=brand, since=since_at, chunk_size=chunk_size, progress=update
+                )
         except KeyboardInterrupt:
             echo("\ninterrupted: what was committed is kept; run again to resume", err=True)
             raise typer.Exit(1) from None
     if as_json:
         emit_json({
             "run_id": report.run_id, "model_version": report.model_version, "precision": report.precision or None,
+            "engine": report.engine, "actors": report.actors or None,
             "pending": report.pending, "analyzed": report.analyzed, "new": report.new, "updated": report.updated,
             "sentences": report.sentences, "skipped_language": report.skipped_language,
             "skipped_empty": report.skipped_empty, "seconds": round(report.seconds, 2),
             "load_seconds": round(report.load_seconds, 2), "reviews_per_second": round(report.per_second, 1),
         })  # fmt: skip
         return
-    loading = f", {report.load_seconds:.1f}s of it loading the model" if report.load_seconds >= 0.05 else ""
+    loading = f", {report.load_seconds:.1f}s of it {_loading(report)}" if report.load_seconds >= 0.05 else ""
     rate = f" in {report.seconds:.1f}s ({report.per_second:.0f} reviews/s{loading})" if report.analyzed else ""
     echo(f"{report.message()}{rate}; run #{report.run_id}")
+
+
+def _check_engine_options(engine: str, given: dict[str, Any], *, lake_filters: bool, precision: str) -> None:
+    """Option combinations wrong on their face, before anything loads (exit 2)."""
+    if engine not in ("local", "ray"):
+        raise UsageError("choose local or ray", where="--engine")
+    if engine == "local":
+        for option, value in given.items():
+            if value is not None:
+                raise UsageError("needs --engine ray", where=option)
+        return
+    if (given["--input"] is None) != (given["--output"] is None):
+        missing = "--output" if given["--output"] is None else "--input"
+        raise UsageError(f"lake mode needs both --input and --output ({missing} is missing)", where=missing)
+    if given["--input"] is not None and lake_filters:
+        raise UsageError("--brand and --since select stored reviews; lake mode tags the whole --input", where="--input")
+    if given["--gpus-per-actor"] and precision == "int8":
+        raise UsageError("int8 runs on the CPU only", where="--precision")
+
+
+def _analyze_local(store: Any, model: str | None, version: str, loading: dict[str, Any], **options: Any) -> Any:
+    from ..nlp import predictor as make_predictor
+    from ..nlp.analyze import analyze_store
+
+    def load() -> Any:
+        return make_predictor(model, **loading)
+
+    return analyze_store(store, load, model_version=version, **options)
+
+
+def _loading(report: Any) -> str:
+    return "starting Ray and checking the workers" if report.engine == "ray" else "loading the model"
+
+
+def _analyze_lake(settings: Any, input_data: str, output: str, as_json: bool) -> None:
+    from ..nlp.ray_lake import analyze_lake
+
+    try:
+        report = analyze_lake(settings, input_data, output)
+    except KeyboardInterrupt:
+        echo(f"\ninterrupted: {output} holds part of the tags; remove it and run again", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json({
+            "engine": "ray", "mode": "lake", "model_version": report.model_version, "output": report.output,
+            "actors": report.actors, "reviews": report.reviews, "sentences": report.sentences,
+            "files": report.files, "seconds": round(report.seconds, 2),
+        })  # fmt: skip
+        return
+    echo(f"{report.message()} in {report.seconds:.1f}s")
 
 
 def classify(

@@ -6,7 +6,9 @@ A job file is TOML::
     name = "nightly"
     output = "out"              # report.html, summary.json and the log go here
     period = "90d"              # the report window
-    db = "reviews.db"           # optional; --db or $REVIEWMINE_DB win
+    db = "reviews.db"           # optional (a file, or postgresql://user@host/dbname); --db or $REVIEWMINE_DB win
+    engine = "ray"              # optional: tag on Ray actors (docs/scaling.md); also ray_address, actors,
+                                # gpus_per_actor as `analyze --address/--actors/--gpus-per-actor`
 
     [[brands]]
     name = "Acme"
@@ -68,9 +70,13 @@ _TABLES = _Kind("a list of tables", lambda value: isinstance(value, list), item=
 
 _ROOT_KEYS = {"job": _TABLE, "brands": _TABLES, "alerts": _TABLES}
 _JOB_KEYS = {
-    **dict.fromkeys(("name", "output", "period", "db", "log_file", "model"), _STRING),
+    **dict.fromkeys(("name", "output", "period", "db", "log_file", "model", "engine", "ray_address"), _STRING),
     "analyze": _BOOLEAN,
+    "actors": _INTEGER,
+    "gpus_per_actor": _NUMBER,
 }
+ENGINES = ("local", "ray")
+_RAY_KEYS = ("ray_address", "actors", "gpus_per_actor")
 _BRAND_KEYS = {"name": _STRING, "competitors": _STRINGS, "sources": _TABLES}
 _SOURCE_KEYS = {
     **dict.fromkeys(("source", "locator", "base_url"), _STRING),
@@ -134,12 +140,23 @@ class JobConfig:
     name: str
     output: Path
     period: str = "90d"
-    db: Path | None = None
+    db: Path | str | None = None  # a file (relative to the job file) or a database URL (postgresql://...)
     log_file: Path | None = None
     analyze: bool = True
     model: str | None = None
+    engine: str = "local"  # or "ray": `analyze --engine ray` with the three settings below
+    ray_address: str | None = None
+    actors: int | None = None
+    gpus_per_actor: float = 0.0
     brands: tuple[BrandSpec, ...] = ()
     alerts: tuple[AlertRule, ...] = field(default_factory=tuple)
+
+
+def _db_location(base: Path, db: str | None) -> Path | str | None:
+    """The job's database: a URL as written, a file path relative to the job file."""
+    if not db:
+        return None
+    return db if "://" in db else base / db
 
 
 def load_job(path: str | Path) -> JobConfig:
@@ -230,6 +247,7 @@ class _Validator:
             parse_span(period)
         except ValueError as exc:
             self.problem(("job", "period"), str(exc))
+        self._engine(job)
         brands = [self._brand(raw, index) for index, raw in enumerate(root.get("brands", []))]
         names = [brand.name for brand in brands]
         if not brands and ("brands" not in data or "brands" in root):
@@ -254,13 +272,31 @@ class _Validator:
             name=job.get("name", self.path.stem),
             output=base / job.get("output", "reviewmine-output"),
             period=period,
-            db=base / job["db"] if job.get("db") else None,
+            db=_db_location(base, job.get("db")),
             log_file=base / job["log_file"] if job.get("log_file") else None,
             analyze=job.get("analyze", True),
             model=job.get("model"),
+            engine=job.get("engine", "local"),
+            ray_address=job.get("ray_address"),
+            actors=job.get("actors"),
+            gpus_per_actor=float(job.get("gpus_per_actor", 0.0)),
             brands=tuple(brands),
             alerts=tuple(alerts),
         )
+
+    def _engine(self, job: dict[str, Any]) -> None:
+        """``engine`` is local or ray; the Ray keys need engine = "ray" and sensible numbers."""
+        engine = job.get("engine", "local")
+        if engine not in ENGINES:
+            self.problem(("job", "engine"), f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+        elif engine != "ray":
+            for key in _RAY_KEYS:
+                if key in job:
+                    self.problem(("job", key), f'{key} needs engine = "ray"')
+        if job.get("actors", 1) < 1:
+            self.problem(("job", "actors"), "actors must be at least 1")
+        if not 0 <= job.get("gpus_per_actor", 0) < math.inf:
+            self.problem(("job", "gpus_per_actor"), "gpus_per_actor must be a non-negative number")
 
     def _brand(self, raw: dict[str, Any], index: int) -> BrandSpec:
         at: KeyPath = ("brands", index)

@@ -105,17 +105,19 @@ def collect_step(store: Store, job: JobConfig, outcome: JobOutcome, http_setting
 def analyze_step(
     store: Store, job: JobConfig, outcome: JobOutcome, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
-    """Tag the reviews that lack an analysis for the job's model (all brands of the job).
+    """Tag the reviews that lack an analysis for the job's model (all brands of the job), on the job's engine.
 
-    Without the nlp extra the run stops here (MissingExtraError, exit 2) instead of recording one failed step:
-    every later run would fail the same way until the install, or the job's ``analyze = true``, changes.
-    `reviewmine run` checks the same before collecting anything; this covers other callers of `run_job`.
+    Without the nlp extra (the ray extra for ``engine = "ray"``) the run stops here (MissingExtraError, exit 2)
+    instead of recording one failed step: every later run would fail the same way until the install, or the job's
+    ``analyze = true``, changes. `reviewmine run` checks the nlp extra before collecting anything; this covers
+    other callers of `run_job`.
     """
     from ..errors import MissingExtraError
     from ..extras import require
 
+    extra = "ray" if job.engine == "ray" else "nlp"
     try:
-        require("nlp", f"{job.path.name}: analyze = true")
+        require(extra, f"{job.path.name}: analyze = true{' with engine = ray' if extra == 'ray' else ''}")
     except MissingExtraError as exc:
         log.error("analyze: %s", exc)
         raise
@@ -123,14 +125,23 @@ def analyze_step(
     from ..nlp.analyze import analyze_store
     from ..nlp.inference import read_model_version
 
+    brands = [b.name for b in job.brands]
     try:
-        report = analyze_store(
-            store,
-            lambda: predictor(job.model),  # loaded only when reviews are pending
-            model_version=read_model_version(job.model),
-            brand=[b.name for b in job.brands],
-            progress=progress,
-        )
+        if job.engine == "ray":
+            from ..nlp.ray_engine import RaySettings, analyze_store_ray
+
+            settings = RaySettings(
+                address=job.ray_address, actors=job.actors, gpus_per_actor=job.gpus_per_actor, model=job.model
+            )
+            report = analyze_store_ray(store, settings, brand=brands, progress=progress)
+        else:
+            report = analyze_store(
+                store,
+                lambda: predictor(job.model),  # loaded only when reviews are pending
+                model_version=read_model_version(job.model),
+                brand=brands,
+                progress=progress,
+            )
     except ReviewmineError as exc:
         outcome.failures.append(f"analyze: {exc}")
         log.error("analyze failed: %s", exc)
@@ -138,6 +149,7 @@ def analyze_step(
     log.info("analyze: %s", report.message())
     return {
         "status": "ok",
+        "engine": report.engine,
         "model_version": report.model_version,
         "analyzed": report.analyzed,
         "sentences": report.sentences,
@@ -151,7 +163,7 @@ def report_step(store: Store, job: JobConfig, outcome: JobOutcome) -> tuple[list
     from ..workspace import Workspace
 
     job.output.mkdir(parents=True, exist_ok=True)
-    with Workspace(store.path) as workspace:
+    with Workspace(store) as workspace:
         rows = [row for brand in job.brands if (row := _write_report(workspace, job, brand.name, outcome))]
         return rows, _risk_view(workspace, job)
 
@@ -228,7 +240,7 @@ def run_job(store: Store, job: JobConfig, *, http_settings: Any = None, analyze_
     """The whole pipeline for one job file; writes ``summary.json`` into the job's output folder."""
     outcome = JobOutcome()
     started = time.perf_counter()
-    summary: dict[str, Any] = {"job": job.name, "job_file": str(job.path), "db": str(store.path),
+    summary: dict[str, Any] = {"job": job.name, "job_file": str(job.path), "db": store.display_name,
                                "started_at": utcnow().isoformat(), "period": job.period}  # fmt: skip
     summary["collect"] = collect_step(store, job, outcome, http_settings)
     if job.analyze:

@@ -12,7 +12,7 @@ signal for the reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,10 +28,13 @@ from .segment import clean_text, review_text, split_sentences
 
 if TYPE_CHECKING:
     from ..store.db import Store
-    from ..store.sentences import AnalysisRow, SentenceRow
+    from ..store.sentences import AnalysisRow, PendingReview, SentenceRow
     from .inference import Decisions, Predictor, Probabilities
 
-__all__ = ["AnalyzeReport", "TaggedBatch", "TaggedText", "analyze_store", "tag_texts"]
+__all__ = [
+    "AnalyzeReport", "AnalyzeRun", "TaggedBatch", "TaggedReview", "TaggedText", "analyze_store", "pending_chunks",
+    "tag_texts", "tagged_reviews",
+]  # fmt: skip
 
 MAIN_EMOTIONS = 3
 STATUS_OK = "ok"
@@ -248,7 +251,42 @@ def _sentence_dict(p: Probabilities, d: Decisions, ekman: np.ndarray, row: int, 
     }
 
 
-# -- the store pipeline ------------------------------------------------------------------------------------
+# -- the store pipeline: shared by the local and the Ray engine -------------------------------------------
+
+TaggedReview = tuple["AnalysisRow", list["SentenceRow"]]
+
+
+def tagged_reviews(batch: TaggedBatch, keys: Sequence[str], content_hashes: Sequence[str]) -> list[TaggedReview]:
+    """The store rows of each tagged text (its analysis and its sentences), in input order.
+
+    Both engines turn tags into rows here, so a Ray actor's rows are the local engine's rows.
+    """
+    from ..store.sentences import AnalysisRow
+
+    rows: list[TaggedReview] = []
+    for key, content_hash, item in zip(keys, content_hashes, batch.texts, strict=True):
+        score, label, result = batch.summary(item)
+        result["precision"] = batch.precision
+        analysis = AnalysisRow(key, content_hash, item.status, item.language, score, label, result)
+        rows.append((analysis, batch.sentence_rows(item, key)))
+    return rows
+
+
+def pending_chunks(
+    store: Store, pending: Sequence[PendingReview], chunk_size: int
+) -> Iterator[tuple[list[PendingReview], dict[str, dict[str, Any]], int]]:
+    """(pending reviews still stored, their title/body/language/content_hash by key, reviews looked at) per chunk.
+
+    Reviews deleted since `pending_reviews` listed them are left out (but counted as looked at, for progress).
+    """
+    from ..store.sentences import load_texts
+
+    step = max(chunk_size, 1)
+    for start in range(0, len(pending), step):
+        chunk = pending[start : start + step]
+        with store.read() as conn:
+            found = load_texts(conn, store, [p.review_key for p in chunk])
+        yield [p for p in chunk if p.review_key in found], found, len(chunk)
 
 
 @dataclass(slots=True)
@@ -267,6 +305,8 @@ class AnalyzeReport:
     sentences: int = 0
     seconds: float = 0.0  # the whole run, loading the model included
     load_seconds: float = 0.0  # loading the model (when analyze_store was given a loader)
+    engine: str = "local"  # or "ray" (ray_engine.analyze_store_ray)
+    actors: int = 0  # Ray actors that tagged
 
     @property
     def per_second(self) -> float:
@@ -281,6 +321,91 @@ class AnalyzeReport:
             f"{self.sentences:,} sentences, "
             f"{self.skipped_language:,} skipped for language, {self.skipped_empty:,} without text"
         )
+
+
+class AnalyzeRun:
+    """The write side of one analyze run, whichever engine tags: the runs row, the counters, a transaction per chunk.
+
+    `save` commits one chunk through `store.sentences.save_analyses` (which replaces a review's analysis and
+    sentences for the model version, so saving a review again leaves one analysis) and updates the run's row in
+    the same transaction; a review already saved in this run (a retried Ray task) is not saved or counted twice.
+    As a context manager the run ends "ok", "interrupted" (Ctrl-C, SIGTERM: what was committed stays and the next
+    run resumes with the rest) or "failed".
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        version: str,
+        pending: int,
+        *,
+        brand: str | Sequence[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        import time
+
+        self.store, self.version, self.progress = store, version, progress
+        self.run_id = store.start_run("analyze", brand=brand if isinstance(brand, str) else None, locator=version)
+        self.report = AnalyzeReport(self.run_id, version, pending=pending)
+        self._started = time.perf_counter()
+        self._seen = self._commits = 0
+        self._saved: set[str] = set()
+        if progress:
+            progress(0, pending)
+
+    def loaded(self, precision: str) -> None:
+        """The model is loaded (or the engine is ready): the time so far is loading, not tagging."""
+        import time
+
+        self.report.load_seconds = time.perf_counter() - self._started
+        self.report.precision = precision
+
+    def save(self, tagged: Sequence[TaggedReview], analyzed_before: Sequence[bool], *, seen: int | None = None) -> None:
+        """Commit one chunk; ``seen`` (default: its length) is how far the progress moves."""
+        import time
+
+        from ..records import utcnow
+        from ..store.sentences import save_analyses
+
+        report = self.report
+        rows: list[AnalysisRow] = []
+        sentence_rows: list[SentenceRow] = []
+        for (analysis, sentences), before in zip(tagged, analyzed_before, strict=True):
+            if analysis.review_key in self._saved:
+                continue
+            self._saved.add(analysis.review_key)
+            rows.append(analysis)
+            sentence_rows.extend(sentences)
+            report.updated += before
+            report.new += not before
+            report.skipped_language += analysis.status.startswith("skipped: language")
+            report.skipped_empty += analysis.status == STATUS_NO_TEXT
+        report.analyzed += len(rows)
+        report.sentences += len(sentence_rows)
+        self._commits += 1
+        with self.store.write() as conn:
+            save_analyses(conn, self.version, utcnow(), rows, sentence_rows)
+            self.store.update_run(conn, self.run_id, pages=self._commits, fetched=report.analyzed, new=report.new,
+                                  updated=report.updated, message=report.message())  # fmt: skip
+        report.seconds = time.perf_counter() - self._started
+        self._seen = min(self._seen + (len(tagged) if seen is None else seen), report.pending)
+        if self.progress:
+            self.progress(self._seen, report.pending)
+
+    def __enter__(self) -> AnalyzeRun:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        import time
+
+        self.report.seconds = time.perf_counter() - self._started
+        message = self.report.message()
+        if kind is None:
+            self.store.finish_run(self.run_id, "ok", message=message)
+        elif issubclass(kind, KeyboardInterrupt):
+            self.store.finish_run(self.run_id, "interrupted", message=message)
+        elif issubclass(kind, Exception):
+            self.store.finish_run(self.run_id, "failed", message=message, errors=[f"{kind.__name__}: {exc}"])
 
 
 def analyze_store(
@@ -299,16 +424,13 @@ def analyze_store(
     the next run resumes with the rest. Larger chunks keep both cores busier (3,000 reviews on the 2-core machine:
     about 240 reviews/s in chunks of 256, 260 in 512, 268 in 1,024); 512 is about 2 s of work.
     ``progress(done, total)`` is called after each commit. The run is recorded (kind "analyze", locator = model
-    version) as ok, interrupted or failed.
+    version) as ok, interrupted or failed. `ray_engine.analyze_store_ray` is the same run on a Ray cluster.
 
     ``predictor`` may be a function that loads one, with the ``model_version`` it will have
     (`inference.read_model_version` reads it without torch): it is then called only when something is pending,
     so a scheduled run with nothing new finishes in a second instead of loading torch and the model.
     """
-    import time
-
-    from ..records import utcnow
-    from ..store.sentences import AnalysisRow, load_texts, pending_reviews, save_analyses
+    from ..store.sentences import pending_reviews
     from .inference import Predictor
 
     if isinstance(predictor, Predictor):
@@ -318,57 +440,18 @@ def analyze_store(
     else:
         version = model_version
     pending = pending_reviews(store, version, brand=brand, since=since)
-    run_id = store.start_run("analyze", brand=brand if isinstance(brand, str) else None, locator=version)
-    report = AnalyzeReport(run_id, version, pending=len(pending))
-    started = time.perf_counter()
-    if progress:
-        progress(0, len(pending))
-    if not pending:
-        store.finish_run(run_id, "ok", message=report.message())
-        return report
-    try:
+    with AnalyzeRun(store, version, len(pending), brand=brand, progress=progress) as run:
+        if not pending:
+            return run.report
         runner = predictor if isinstance(predictor, Predictor) else _loaded(predictor(), version)
-        report.load_seconds = time.perf_counter() - started
-        report.precision = runner.precision
-        for start in range(0, len(pending), max(chunk_size, 1)):
-            chunk = pending[start : start + chunk_size]
-            with store.read() as conn:
-                found = load_texts(conn, store, [p.review_key for p in chunk])
-            chunk = [p for p in chunk if p.review_key in found]  # deleted meanwhile
-            texts = [review_text(found[p.review_key]["title"], found[p.review_key]["body"]) for p in chunk]
-            batch = tag_texts(runner, texts, [found[p.review_key]["language"] for p in chunk])
-            rows: list[AnalysisRow] = []
-            sentence_rows: list[SentenceRow] = []
-            for p, item in zip(chunk, batch.texts, strict=True):
-                score, label, result = batch.summary(item)
-                result["precision"] = batch.precision
-                rows.append(
-                    AnalysisRow(p.review_key, found[p.review_key]["content_hash"], item.status, item.language,
-                                score, label, result)
-                )  # fmt: skip
-                sentence_rows.extend(batch.sentence_rows(item, p.review_key))
-                report.updated += p.analyzed_before
-                report.new += not p.analyzed_before
-                report.skipped_language += item.status.startswith("skipped: language")
-                report.skipped_empty += item.status == STATUS_NO_TEXT
-            report.analyzed += len(chunk)
-            report.sentences += len(sentence_rows)
-            with store.write() as conn:
-                save_analyses(conn, version, utcnow(), rows, sentence_rows)
-                store.update_run(conn, run_id, pages=start // chunk_size + 1, fetched=report.analyzed,
-                                 new=report.new, updated=report.updated, message=report.message())  # fmt: skip
-            report.seconds = time.perf_counter() - started
-            if progress:
-                progress(min(start + chunk_size, len(pending)), len(pending))
-    except KeyboardInterrupt:
-        store.finish_run(run_id, "interrupted", message=report.message())
-        raise
-    except Exception as exc:
-        store.finish_run(run_id, "failed", message=report.message(), errors=[f"{type(exc).__name__}: {exc}"])
-        raise
-    report.seconds = time.perf_counter() - started
-    store.finish_run(run_id, "ok", message=report.message())
-    return report
+        run.loaded(runner.precision)
+        for chunk, found, seen in pending_chunks(store, pending, chunk_size):
+            keys = [p.review_key for p in chunk]
+            texts = [review_text(found[key]["title"], found[key]["body"]) for key in keys]
+            batch = tag_texts(runner, texts, [found[key]["language"] for key in keys])
+            tagged = tagged_reviews(batch, keys, [found[key]["content_hash"] for key in keys])
+            run.save(tagged, [p.analyzed_before for p in chunk], seen=seen)
+    return run.report
 
 
 def _loaded(predictor: Predictor, version: str) -> Predictor:

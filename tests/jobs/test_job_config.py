@@ -169,3 +169,37 @@ def test_toml_dates_and_float_numbers_are_accepted(tmp_path: Path) -> None:
 def test_an_unreadable_job_file_is_an_input_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--check", str(tmp_path)])
     assert result.exit_code == 1 and "cannot read the job file" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_job_can_tag_on_ray(tmp_path: Path) -> None:
+    text = GOOD.replace('period = "90d"', 'period = "90d"\nengine = "ray"\nray_address = "head:6379"\nactors = 8\n'
+                        "gpus_per_actor = 0.5")  # fmt: skip
+    job = load_job(_write(tmp_path, text))
+    assert (job.engine, job.ray_address, job.actors, job.gpus_per_actor) == ("ray", "head:6379", 8, 0.5)
+    local = load_job(_write(tmp_path, GOOD))
+    assert (local.engine, local.ray_address, local.actors, local.gpus_per_actor) == ("local", None, None, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "expected"),
+    [
+        ("engine = 1", "job.engine", "expected a string, got 1"),
+        ('engine = "spark"', "job.engine", "unknown engine 'spark' (known: local, ray)"),
+        ('engine = "ray"\nactors = "4"', "job.actors", 'expected an integer, got "4"'),
+        ('engine = "ray"\nactors = 2.5', "job.actors", "expected an integer, got 2.5"),
+        ('engine = "ray"\nactors = 0', "job.actors", "actors must be at least 1"),
+        ('engine = "ray"\ngpus_per_actor = true', "job.gpus_per_actor", "expected a number, got true"),
+        ('engine = "ray"\ngpus_per_actor = -1', "job.gpus_per_actor", "must be a non-negative number"),
+        ('engine = "ray"\nray_address = 6379', "job.ray_address", "expected a string, got 6379"),
+        ('ray_address = "head:6379"', "job.ray_address", 'ray_address needs engine = "ray"'),
+        ("actors = 4", "job.actors", 'actors needs engine = "ray"'),
+    ],
+)
+def test_engine_keys_are_checked(tmp_path: Path, lines: str, key: str, expected: str) -> None:
+    text = GOOD.replace('period = "90d"', f'period = "90d"\n{lines}')
+    with pytest.raises(JobFileError) as info:
+        load_job(_write(tmp_path, text))
+    [(line, message)] = info.value.problems
+    assert message == f"{key}: {expected}" or (message.startswith(f"{key}: ") and expected in message), message
+    marker = key.rsplit(".", 1)[1]
+    assert line == next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith(marker))
