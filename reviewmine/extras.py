@@ -1,11 +1,11 @@
 """The optional parts of the install, and the one check that a command's part is there.
 
 ``pip install reviewmine`` collects, imports, stores, reports from stored tags, exports and runs jobs without
-analysis: a collector box never installs torch to fetch pages. Tagging needs the ``nlp`` extra (so do the workers
-of a Ray cluster that tags), training the ``train`` extra, a PostgreSQL store (``--db postgresql://...``) the ``postgres`` extra, and
-``analyze --engine ray`` the ``ray`` extra. A command that needs one calls `require` first, so a slim install
-answers with the pip command to run (exit 2) instead of an ImportError deep inside the model code. The module
-lists here must match ``[project.optional-dependencies]`` in pyproject.toml.
+analysis: a collector box never installs torch to fetch pages. Tagging needs the ``nlp`` extra (so do the
+workers of a Ray cluster that tags), training the ``train`` extra, a PostgreSQL store (``--db postgresql://...``)
+the ``postgres`` extra, and ``analyze --engine ray`` the ``ray`` extra. A command that needs one calls `require`
+first, so a slim install answers with the pip command to run (exit 2) instead of an ImportError deep inside the
+model code. The module lists here must match ``[project.optional-dependencies]`` in pyproject.toml.
 """
 
 from __future__ import annotations
