@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..columns import STATUS_SKIPPED_LANGUAGE
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .language import MODEL_LANGUAGE, review_language
@@ -177,7 +178,7 @@ def tag_texts(predictor: Predictor, texts: Sequence[str], stated: Sequence[str |
         decided = review_language(sentences, text=text, stated=stated[n] if stated else None)
         item = TaggedText(STATUS_OK, decided.language, decided.source, language_shares=decided.shares)
         if decided.language != MODEL_LANGUAGE:
-            item.status = f"skipped: language {decided.language}"
+            item.status = f"{STATUS_SKIPPED_LANGUAGE} {decided.language}"
         else:
             kept = [s for i, s in enumerate(sentences) if decided.scored(i)]
             item.skipped_sentences = len(sentences) - len(kept)
@@ -378,7 +379,7 @@ class AnalyzeRun:
             sentence_rows.extend(sentences)
             report.updated += before
             report.new += not before
-            report.skipped_language += analysis.status.startswith("skipped: language")
+            report.skipped_language += analysis.status.startswith(STATUS_SKIPPED_LANGUAGE)
             report.skipped_empty += analysis.status == STATUS_NO_TEXT
         report.analyzed += len(rows)
         report.sentences += len(sentence_rows)

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..columns import cat_col, catpol_col, ekman_col, emo_col, loy_col
+from ..columns import catpol_col, decode_tags
 from ..errors import InputError, UsageError
-from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from ..taxonomy import CATEGORIES, POLARITIES
 from .inference import read_model_version
 from .ray_cluster import RayCluster, RayEngineError, RaySettings
 from .ray_engine import TaggerActor
@@ -38,10 +38,6 @@ __all__ = ["OPTIONAL", "PARTITION_COLUMNS", "REQUIRED", "LakeReport", "analyze_l
 REQUIRED = ("review_key", "brand", "published_at", "body")
 OPTIONAL = ("title", "language", "source", "rating_normalised")
 PARTITION_COLUMNS = ("brand", "month")
-_BIT_FAMILIES = (
-    ("categories", CATEGORIES, cat_col), ("emotions", EMOTIONS, emo_col), ("ekman", tuple(EKMAN_GROUPS), ekman_col),
-    ("loyalty", LOYALTY_SIGNALS, loy_col),
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -180,22 +176,15 @@ def sentence_table(tagged: Sequence[TaggedReview], batch: pa.Table, version: str
     }
     codes = np.array([row[5:] for row in rows], np.int64).reshape(len(rows), 5)
     families = dict(zip(("categories", "category_polarity", "emotions", "ekman", "loyalty"), codes.T, strict=True))
-    for family, labels, column in _BIT_FAMILIES[:1]:
-        data |= _bits(families[family], labels, column)
-    names = np.array([None, *POLARITIES], dtype=object)
-    for i, category in enumerate(CATEGORIES):
-        data[catpol_col(category)] = pa.array(names[(families["category_polarity"] >> (2 * i)) & 3], pa.string())
-    for family, labels, column in _BIT_FAMILIES[1:]:
-        data |= _bits(families[family], labels, column)
+    polarity_columns = {catpol_col(category) for category in CATEGORIES}
+    names = np.array([*POLARITIES, None], dtype=object)  # code -1 (not mentioned) picks the last: None
+    for column, values in decode_tags(families).items():
+        data[column] = pa.array(names[values], pa.string()) if column in polarity_columns else values
     data["language"] = pa.array([analyses[i].language for i in owner], pa.string())
     data["review_score"] = pa.array([analyses[i].score for i in owner], pa.float64())
     data["review_label"] = pa.array([analyses[i].label for i in owner], pa.string())
     data["month"] = pc.strftime(published, format="%Y-%m")
     return pa.table(data)
-
-
-def _bits(codes: Any, labels: Sequence[str], column: Any) -> dict[str, Any]:
-    return {column(label): (codes >> i) & 1 == 1 for i, label in enumerate(labels)}
 
 
 def _utc_timestamps(values: Any) -> pa.Array:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..columns import emo_col
+from ..columns import STATUS_SKIPPED_LANGUAGE, emo_col
 from ..errors import InputError
 from ._headline import headline
 from ._periods import PeriodFrames, period_frames, period_metrics
@@ -42,8 +42,6 @@ EMOTION_CALLOUTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admiration", "Admiration", ("admiration",)),
 )
 _SIGNAL_LABELS = {"recommend": "Recommend", "warn": "Warn others", "return": "Will come back", "churn": "Will leave"}
-# The status `reviewmine analyze` gives a review in a language the model does not read (nlp/analyze.py).
-_SKIPPED_LANGUAGE = "skipped: language"
 
 
 def build_report(
@@ -284,8 +282,8 @@ def _other_languages(analyses: pd.DataFrame | None, brand: str, frames: PeriodFr
     when = pd.to_datetime(analyses["published_at"], utc=True)
     status = analyses["status"].astype(str)
     skipped = ((analyses["brand"].astype(str) == brand) & (when >= frames.start) & (when < frames.end)
-               & status.str.startswith(_SKIPPED_LANGUAGE))  # fmt: skip
-    codes = status[skipped].str.removeprefix(_SKIPPED_LANGUAGE).str.strip()  # "skipped: language fr" -> fr
+               & status.str.startswith(STATUS_SKIPPED_LANGUAGE))  # fmt: skip
+    codes = status[skipped].str.removeprefix(STATUS_SKIPPED_LANGUAGE).str.strip()  # "skipped: language fr" -> fr
     if "language" in analyses.columns:
         stored = analyses.loc[skipped, "language"]
         codes = stored.where(stored.notna(), codes)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, text
 
-from ..columns import SENTENCE_COLUMNS, cat_col, catpol_col, ekman_col, emo_col, loy_col
-from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from ..columns import SENTENCE_COLUMNS, catpol_col, decode_tags, loy_col
+from ..taxonomy import CATEGORIES, LOYALTY_SIGNALS, POLARITIES
 from .timefmt import to_db
 
 if TYPE_CHECKING:
@@ -249,14 +249,12 @@ def sentences_frame(
         "polarity": pd.Categorical.from_codes(raw["polarity"].to_numpy(np.int8), categories=list(POLARITIES)),
         "score": raw["score"].astype("float64"),
     }
-    frame |= _bits(raw["categories"], CATEGORIES, cat_col)
-    codes = raw["category_polarity"].to_numpy(np.int64)
-    for i, category in enumerate(CATEGORIES):
-        code = ((codes >> (2 * i)) & 3).astype(np.int8) - 1
-        frame[catpol_col(category)] = pd.Categorical.from_codes(code, categories=list(POLARITIES))
-    frame |= _bits(raw["emotions"], EMOTIONS, emo_col)
-    frame |= _bits(raw["ekman"], tuple(EKMAN_GROUPS), ekman_col)
-    frame |= _bits(raw["loyalty"], LOYALTY_SIGNALS, loy_col)
+    polarity_columns = {catpol_col(category) for category in CATEGORIES}
+    families = ("categories", "category_polarity", "emotions", "ekman", "loyalty")
+    for column, values in decode_tags({name: raw[name].to_numpy(np.int64) for name in families}).items():
+        if column in polarity_columns:
+            values = pd.Categorical.from_codes(values, categories=list(POLARITIES))
+        frame[column] = values
     return pd.DataFrame(frame, index=pd.RangeIndex(len(raw)))[list(SENTENCE_COLUMNS)]
 
 
@@ -336,8 +334,3 @@ def _filter(query: Any, reviews: Any, brands: Any, brand: Any, since: Any, until
     if until:
         query = query.where(reviews.c.published_at < to_db(until))
     return query
-
-
-def _bits(values: pd.Series, labels: Sequence[str], name: Any) -> dict[str, np.ndarray]:
-    masks = values.to_numpy(np.int64)
-    return {name(label): ((masks >> i) & 1).astype(bool) for i, label in enumerate(labels)}
