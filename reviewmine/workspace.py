@@ -180,12 +180,14 @@ class Workspace:
         the review-level status and language of ``model`` (what was left out for its language), so report/ gets
         plain DataFrames and never reads the database."""
         from .report.inputs import ReportInputs
-        from .store.sentences import analysis_status_frame
+        from .store.sentences import analysis_status_frame, sentences_frame
 
-        names = list(brands)
-        analyses = analysis_status_frame(self.store, self._model_version(model), brand=names)
+        names, version = list(brands), self._model_version(model)  # resolved once for both reads
         return ReportInputs(
-            self.sentences(names, model=model), self.reviews(names), runs_frame(self.store, names), analyses
+            sentences_frame(self.store, version, brand=names),
+            self.reviews(names),
+            runs_frame(self.store, names),
+            analysis_status_frame(self.store, version, brand=names),
         )
 
     def _model_version(self, model: str | None) -> str:

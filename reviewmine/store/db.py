@@ -36,7 +36,6 @@ from .timefmt import to_db
 __all__ = ["DEFAULT_DB", "Connection", "Store", "UpsertCounts", "resolve_db_path"]
 
 BUSY_TIMEOUT_S = 60
-_LOOKUP_CHUNK = LOOKUP_CHUNK
 
 
 def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -356,11 +355,11 @@ class Store:
         import refuses to move a review from one brand to another."""
         reviews, brands = self.tables["reviews"], self.tables["brands"]
         found: dict[str, str] = {}
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
+        for start in range(0, len(keys), LOOKUP_CHUNK):
             query = (
                 select(reviews.c.review_key, brands.c.name)
                 .join(brands, reviews.c.brand_id == brands.c.id)
-                .where(reviews.c.review_key.in_(keys[start : start + _LOOKUP_CHUNK]), reviews.c.brand_id != brand_id)
+                .where(reviews.c.review_key.in_(keys[start : start + LOOKUP_CHUNK]), reviews.c.brand_id != brand_id)
             )
             found.update((key, name) for key, name in conn.execute(query))
         return found
@@ -420,8 +419,8 @@ class Store:
         table = self.tables["alerts_sent"]
         wanted, found = list(keys), set[str]()
         with self.read() as conn:
-            for start in range(0, len(wanted), _LOOKUP_CHUNK):
-                chunk = wanted[start : start + _LOOKUP_CHUNK]
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
                 found.update(conn.execute(select(table.c.alert_key).where(table.c.alert_key.in_(chunk))).scalars())
         return found
 

@@ -7,7 +7,7 @@ decodes them, vectorised, into the wide ``columns.SENTENCE_COLUMNS`` layout.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -263,19 +263,33 @@ def analysis_status_frame(
 ) -> pd.DataFrame:
     """review_key, brand, published_at, status and language of one model version's analyses: what a report needs
     to say which reviews were left out (another language), without parsing every result (``analyses_frame``)."""
+    return _read_analyses(store, model_version, lambda a, r: (r.c.published_at, a.c.status, a.c.language), brand)
+
+
+def _read_analyses(
+    store: Store,
+    model_version: str,
+    columns: Callable[[Any, Any], tuple[Any, ...]],
+    brand: str | Sequence[str] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """review_key, brand and ``columns(analyses, reviews)`` of one model version's analyses joined to their reviews,
+    newest review first, ``published_at`` (when read) as tz-aware UTC."""
     import pandas as pd
 
     a, r, b = store.tables["analyses"], store.tables["reviews"], store.tables["brands"]
     query = (
-        select(a.c.review_key, b.c.name.label("brand"), r.c.published_at, a.c.status, a.c.language)
+        select(a.c.review_key, b.c.name.label("brand"), *columns(a, r))
         .join(r, r.c.review_key == a.c.review_key)
         .join(b, b.c.id == r.c.brand_id)
         .where(a.c.model_version == model_version)
     )
-    query = _filter(query, r, b, brand, None, None).order_by(r.c.published_at.desc(), a.c.review_key)
+    query = _filter(query, r, b, brand, since, until).order_by(r.c.published_at.desc(), a.c.review_key)
     with store.read() as conn:
         frame = pd.read_sql_query(query, conn)
-    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    if "published_at" in frame.columns:
+        frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
     return frame
 
 
@@ -295,22 +309,15 @@ def analyses_frame(
     """
     import pandas as pd
 
-    a, r, b = store.tables["analyses"], store.tables["reviews"], store.tables["brands"]
-    query = (
-        select(
-            a.c.review_key, b.c.name.label("brand"), r.c.source, r.c.published_at, r.c.rating_normalised,
-            a.c.model_version, a.c.analyzed_at, (a.c.content_hash == r.c.content_hash).label("current"),
-            a.c.status, a.c.language, a.c.score, a.c.label, a.c.result,
-        )
-        .join(r, r.c.review_key == a.c.review_key)
-        .join(b, b.c.id == r.c.brand_id)
-        .where(a.c.model_version == model_version)
-    )  # fmt: skip
-    query = _filter(query, r, b, brand, since, until).order_by(r.c.published_at.desc(), a.c.review_key)
-    with store.read() as conn:
-        frame = pd.read_sql_query(query, conn)
-    for column in ("published_at", "analyzed_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    def columns(a: Any, r: Any) -> tuple[Any, ...]:
+        return (
+            r.c.source, r.c.published_at, r.c.rating_normalised, a.c.model_version, a.c.analyzed_at,
+            (a.c.content_hash == r.c.content_hash).label("current"), a.c.status, a.c.language, a.c.score,
+            a.c.label, a.c.result,
+        )  # fmt: skip
+
+    frame = _read_analyses(store, model_version, columns, brand, since, until)
+    frame["analyzed_at"] = pd.to_datetime(frame["analyzed_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
     frame["current"] = frame["current"].astype(bool)
     results = [json.loads(text or "{}") for text in frame["result"]]
     frame["n_sentences"] = pd.array([res.get("sentences", 0) for res in results], dtype="Int64")
