@@ -161,11 +161,12 @@ def collect(
 def _assess(collector: Collector, result: CollectResult, *, reached_end: bool, since: datetime | None) -> None:
     """Mark the run partial when it skipped empty pages or ended at the end of the chain far short of the total
     the source announces (only for sources whose total counts what their pages list, and not under --since)."""
-    expected = result.expected_total if collector.announces_total and since is None else None
-    missing = expected - result.stored if expected and (reached_end or result.gaps) else 0
-    if missing > SHORTFALL_TOLERANCE * (expected or 0) or (result.gaps and (missing > 0 or not expected)):
+    expected = (result.expected_total or 0) if collector.announces_total and since is None else 0
+    missing = max(expected - result.stored, 0) if expected and (reached_end or result.gaps) else 0
+    far_short = missing > SHORTFALL_TOLERANCE * expected
+    if far_short or (result.gaps and (missing or not expected)):  # a skipped page counts unless nothing is missing
         result.status = "partial"
-        result.missing = missing if missing > 0 else None
+        result.missing = missing or None
 
 
 def _paginate(
@@ -181,7 +182,8 @@ def _paginate(
     full: bool,
     progress: Callable[[CollectProgress], None] | None,
 ) -> bool:
-    """Walk the chain from ``saved`` (or the first page); True when it ended at the source's last page."""
+    """Walk the chain from ``saved`` (or the first page); True when it ended with nothing left to walk (the last
+    page, a repeated cursor, or an early stop in the last section), False at --max-pages."""
     cursor: dict[str, Any] | None = saved or collector.start_cursor()
     seen_cursors: set[str] = set()
     empty_run = 0  # empty pages in a row (a source may have empty sections, e.g. a country without reviews)
@@ -200,9 +202,10 @@ def _paginate(
         if empty_run:
             _check_empty_page(collector, response.url, result, first_page=first_page, empty_run=empty_run)
         stop = ""
+        repeated = next_cursor is not None and json.dumps(next_cursor, sort_keys=True, default=str) in seen_cursors
         if next_cursor is None:
             stop = "the last page"
-        elif json.dumps(next_cursor, sort_keys=True, default=str) in seen_cursors:
+        elif repeated:
             stop = "a page seen before in this run (the source repeats its cursor)"
         elif not page.reviews and collector.announces_total:
             result.gaps.append(response.url)  # followed past; its reviews are missing from this run
@@ -236,7 +239,7 @@ def _paginate(
             return False
         if stop:
             result.stopped = stop
-            return next_cursor is None or "seen before" in stop
+            return next_cursor is None or repeated  # nothing left to walk after this page
         cursor = next_cursor
     return True
 

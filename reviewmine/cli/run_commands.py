@@ -32,14 +32,10 @@ def run(
 
         reviewmine run nightly.toml --quiet      # in cron; the log is in the job's output folder
     """
-    from ..extras import require
-    from ..jobs.config import load_job
+    from ..jobs.config import load_job, require_job_extras
 
     job = load_job(jobfile)
-    if job.analyze:  # before anything is collected (or --check says ok): a slim install cannot tag
-        require("nlp", f"{jobfile.name}: analyze = true")
-        if job.engine == "ray":
-            require("ray", f'{jobfile.name}: engine = "ray"')
+    require_job_extras(job)  # before anything is collected (or --check says ok): a slim install cannot tag
     if check:
         sources = sum(len(b.sources) for b in job.brands)
         if as_json:

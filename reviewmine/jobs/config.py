@@ -43,7 +43,10 @@ from typing import Any
 from ..errors import InputError
 from ._toml_lines import KeyPath, TomlLines, format_key_path
 
-__all__ = ["PARTIAL_COLLECTION", "AlertRule", "BrandSpec", "JobConfig", "JobFileError", "SourceSpec", "load_job"]
+__all__ = [
+    "PARTIAL_COLLECTION", "AlertRule", "BrandSpec", "JobConfig", "JobFileError", "SourceSpec", "load_job",
+    "require_job_extras",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,9 +157,11 @@ class JobConfig:
 
 def _db_location(base: Path, db: str | None) -> Path | str | None:
     """The job's database: a URL as written, a file path relative to the job file."""
+    from ..store.location import is_database_url
+
     if not db:
         return None
-    return db if "://" in db else base / db
+    return db if is_database_url(db) else base / db
 
 
 def load_job(path: str | Path) -> JobConfig:
@@ -390,3 +395,16 @@ class _Validator:
             webhook=webhook,
             webhook_env=rule.get("webhook_env"),
         )
+
+
+def require_job_extras(job: JobConfig) -> None:
+    """MissingExtraError (exit 2) unless the install can run the job's analysis: the nlp extra, or the ray extra
+    (which includes nlp) for ``engine = "ray"``; a job without analysis needs neither."""
+    from ..extras import require
+
+    if not job.analyze:
+        return
+    if job.engine == "ray":
+        require("ray", f'{job.path.name}: analyze = true with engine = "ray"')
+    else:
+        require("nlp", f"{job.path.name}: analyze = true")

@@ -109,15 +109,14 @@ def analyze_step(
 
     Without the nlp extra (the ray extra for ``engine = "ray"``) the run stops here (MissingExtraError, exit 2)
     instead of recording one failed step: every later run would fail the same way until the install, or the job's
-    ``analyze = true``, changes. `reviewmine run` checks the nlp extra before collecting anything; this covers
-    other callers of `run_job`.
+    ``analyze = true``, changes. `reviewmine run` makes the same check (`require_job_extras`) before collecting
+    anything; this covers other callers of `run_job`.
     """
     from ..errors import MissingExtraError
-    from ..extras import require
+    from .config import require_job_extras
 
-    extra = "ray" if job.engine == "ray" else "nlp"
     try:
-        require(extra, f"{job.path.name}: analyze = true{' with engine = ray' if extra == 'ray' else ''}")
+        require_job_extras(job)
     except MissingExtraError as exc:
         log.error("analyze: %s", exc)
         raise
