@@ -11,7 +11,6 @@ at the start of a field), in pieces and with ``str.find``: hundreds of megabytes
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import InputError
+from .files import open_bytes
 
 __all__ = ["END_OF_FILE", "LongField", "find_long_field", "long_field_error", "unclosed_quote_error"]
 
@@ -129,8 +129,7 @@ def long_field_error(
     path: Path, encoding: str, delimiter: str, columns: list[str], start_line: int, limit: int
 ) -> InputError:
     """The error for a record whose field passed ``limit``: an unclosed quote, or a value that long (and which)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as binary, io.TextIOWrapper(binary, encoding, errors="replace", newline="") as text:
+    with open_bytes(path) as binary, io.TextIOWrapper(binary, encoding, errors="replace", newline="") as text:
         found = find_long_field(text, start_line=start_line, delimiter=delimiter, limit=limit)
     if found is None:  # not expected: the csv reader just said otherwise
         return InputError(f"cannot parse CSV: a field runs past {limit:,} characters", where=f"{path}:{start_line}")

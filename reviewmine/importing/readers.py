@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 from ..errors import InputError
 from .csvscan import END_OF_FILE, long_field_error, unclosed_quote_error
+from .files import open_bytes
 
 __all__ = [
     "FORMATS", "MAX_RECORD_CHARS", "PEEK_ROWS", "RawRow", "RowSource", "bom_encoding", "detect_format", "open_source",
@@ -150,9 +151,8 @@ def bom_encoding(path: Path) -> str | None:
     A mark is unambiguous, and a UTF-16 or UTF-32 file cannot be read as UTF-8 at all, so the importer follows
     it unless ``--encoding`` names an encoding other than UTF-8.
     """
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rb") as handle:
+        with open_bytes(path) as handle:
             start = handle.read(4)
     except _READ_ERRORS:
         return None  # the reader reports it, with the line
@@ -174,8 +174,7 @@ def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> Input
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     line, bad_bytes = 1, exc.object[exc.start : exc.end]
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
+    with open_bytes(path) as handle:
         for chunk in iter(lambda: handle.read(1 << 16), b""):
             flag = decoder.getstate()[1]
             try:

@@ -12,6 +12,7 @@ signal for the reports.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -343,8 +344,6 @@ class AnalyzeRun:
         brand: str | Sequence[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        import time
-
         self.store, self.version, self.progress = store, version, progress
         self.run_id = store.start_run("analyze", brand=brand if isinstance(brand, str) else None, locator=version)
         self.report = AnalyzeReport(self.run_id, version, pending=pending)
@@ -356,15 +355,11 @@ class AnalyzeRun:
 
     def loaded(self, precision: str) -> None:
         """The model is loaded (or the engine is ready): the time so far is loading, not tagging."""
-        import time
-
         self.report.load_seconds = time.perf_counter() - self._started
         self.report.precision = precision
 
     def save(self, tagged: Sequence[TaggedReview], analyzed_before: Sequence[bool], *, seen: int | None = None) -> None:
         """Commit one chunk; ``seen`` (default: its length) is how far the progress moves."""
-        import time
-
         from ..records import utcnow
         from ..store.sentences import save_analyses
 
@@ -397,8 +392,6 @@ class AnalyzeRun:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        import time
-
         self.report.seconds = time.perf_counter() - self._started
         message = self.report.message()
         if kind is None:
