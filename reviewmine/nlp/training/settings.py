@@ -77,6 +77,19 @@ class TrainSettings:
     # labels only. The teacher's share of each target: "anneal" (1 -> 0 over the run) or a constant from 0 to 1.
     teachers: dict[str, str] = field(default_factory=dict)
     teacher_share: str = ANNEAL
+    # A file of a teacher's logits per text (teacher_targets.py), e.g. the large mpnet teacher's: every family of
+    # every training row it covers is learned from it as well, with ``teacher_share``. Empty: none.
+    teacher_targets: str = ""
+    # The families teacher_targets teaches (empty: every family in the file): leave out those where the teacher
+    # is weaker than the labels alone (the first mpnet teacher's emotions, docs/model.md).
+    teacher_families: tuple[str, ...] = ()
+    # Rows of the unlabelled pool (unlabelled.py) shown each epoch, learning every family from teacher_targets
+    # alone (a rotating slice, as for GoEmotions). 0: no unlabelled rows.
+    unlabelled_per_epoch: int = 0
+    # Stop after this many seconds of training (0 = no limit): after ~100 steps the run measures its pace and
+    # fits the learning-rate schedule to the steps that fit, so a time-boxed run (a lent GPU) still ends annealed.
+    time_budget: float = 0.0
+    max_steps: int = 0  # stop after this many optimiser steps (0 = the whole schedule): smoke runs
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {
             "category": 1.0,

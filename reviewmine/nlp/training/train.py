@@ -29,6 +29,8 @@ from .distill import check_teachers, teacher_logits, teacher_share
 from .lora import with_lora
 from .objective import collate, multitask_loss
 from .settings import BATCHINGS, TrainSettings, key_values
+from .teacher_targets import targets_for_rows
+from .unlabelled import UNLABELLED, pool_rows, unlabelled_pool
 
 __all__ = [
     "BATCHINGS",
@@ -63,15 +65,16 @@ def _epoch_rows(train_rows: list[Example], settings: TrainSettings, epoch: int) 
     rng = random.Random(settings.seed)  # same permutation every epoch; the slice rotates
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(train_rows):
-        group = row.source if row.source in {"goemotions", "amazon", "hand"} else "absa"
+        group = row.source if row.source in {"goemotions", "amazon", "hand", UNLABELLED} else "absa"
         groups.setdefault(group, []).append(i)
     per_epoch = {
         "goemotions": settings.goemotions_per_epoch,
         "amazon": settings.amazon_per_epoch,
         "absa": settings.absa_per_epoch,
+        UNLABELLED: settings.unlabelled_per_epoch,
     }
     chosen: list[int] = []
-    for group in ("goemotions", "amazon", "absa"):
+    for group in ("goemotions", "amazon", "absa", UNLABELLED):
         idx = groups.get(group, [])
         rng.shuffle(idx)
         size = per_epoch[group]
@@ -150,12 +153,23 @@ def train_model(
     lengths = [len(x) for x in ids]
     pad = int(model.tokenizer.pad_token_id or 0)
     targets = teacher_logits(settings.teachers, train_rows, ids, pad, device) if settings.teachers else {}
+    has_teacher = torch.ones(len(train_rows), dtype=torch.bool)
+    if settings.teacher_targets:
+        targets, has_teacher = targets_for_rows(Path(settings.teacher_targets), [r.text for r in train_rows])
+        if unknown := set(settings.teacher_families) - set(targets):
+            raise InputError(
+                f"the teacher-targets file has no {', '.join(sorted(unknown))}", where="--teacher-families"
+            )
+        targets = {k: v for k, v in targets.items() if k in (settings.teacher_families or targets)}
+    teacher_only = torch.tensor([r.source == UNLABELLED for r in train_rows])
     steps_per_epoch = math.ceil(len(_epoch_rows(train_rows, settings, 0)) / settings.batch_size)
-    total = max_steps or steps_per_epoch * settings.epochs
-    warmup = max(1, int(settings.warmup * total))
+    plan = {"total": max_steps or steps_per_epoch * settings.epochs}
+    warmup = max(1, int(settings.warmup * plan["total"]))
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (plan["total"] - s) / max(1, plan["total"] - warmup))),
     )
+    trained_since = time.monotonic()
     history: list[dict[str, Any]] = []
     start_epoch = 0
     checkpoint = work_dir / _CHECKPOINT if work_dir is not None else None
@@ -181,8 +195,16 @@ def train_model(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
                 logits = model(**inputs)
             teacher = {k: v[batch].to(device, non_blocking=True) for k, v in targets.items()}
-            share = teacher_share(settings.teacher_share, schedule.last_epoch, total)
-            loss, parts = multitask_loss(logits, labels, settings.loss_weights, teacher, share)
+            share = teacher_share(settings.teacher_share, schedule.last_epoch, plan["total"])
+            loss, parts = multitask_loss(
+                logits,
+                labels,
+                settings.loss_weights,
+                teacher,
+                share,
+                has_teacher=has_teacher[batch].to(device),
+                teacher_only=teacher_only[batch].to(device),
+            )
             loss.backward()
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm or math.inf)
             sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(norm)
@@ -192,6 +214,8 @@ def train_model(
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v
             step += 1
+            if settings.time_budget and step == max(1, min(100 + warmup // 4, plan["total"] // 10)):
+                plan["total"] = _fit_to_budget(plan["total"], step, time.monotonic() - trained_since, settings)
             if n % 50 == 0:
                 rate = n / (time.monotonic() - began)
                 log.info(
@@ -202,7 +226,7 @@ def train_model(
                     rate,
                     " ".join(f"{k}={v / n:.3f}" for k, v in sums.items()),
                 )
-            if max_steps is not None and step >= max_steps:
+            if step >= plan["total"]:
                 break
         history.append(
             {"epoch": epoch + 1, "seconds": round(time.monotonic() - began, 1)}
@@ -221,12 +245,22 @@ def train_model(
             # a kill mid-save leaves the previous epoch's checkpoint whole
             with atomic_writer(checkpoint, binary=True) as handle:
                 torch.save(saved, handle)
-        if max_steps is not None and step >= max_steps:
+        if step >= plan["total"]:
             break
     if settings.lora_rank > 0:
         model.encoder = model.encoder.merge_and_unload()  # a plain encoder again; `save` stores the factors
     model.eval()
     return {"epochs": history}
+
+
+def _fit_to_budget(total: int, step: int, seconds: float, settings: TrainSettings) -> int:
+    """The schedule's length in steps that fits ``settings.time_budget`` at the pace so far (never longer)."""
+    fits = int(step * settings.time_budget / max(seconds, 1e-6))
+    if fits < total:
+        log.warning(
+            "time budget %.0f s: %d of %d steps fit; the schedule now ends there", settings.time_budget, fits, total
+        )
+    return max(step + 1, min(total, fits))
 
 
 def tagger_config(settings: TrainSettings) -> TaggerConfig:
@@ -275,7 +309,15 @@ def train(
         model = Tagger.from_encoder(encoder_path, tagger_config(settings))
     earlier = model.config.training if init_from is not None else None
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
-    history = train_model(model, train_rows, settings, work_dir=work_dir, resume=resume)
+    if settings.unlabelled_per_epoch > 0:
+        if not settings.teacher_targets:
+            raise InputError(
+                "unlabelled rows learn from a teacher: give teacher_targets too", where="--unlabelled-per-epoch"
+            )
+        train_rows += pool_rows(unlabelled_pool(shared, splits), known=[r.text for r in train_rows])
+    history = train_model(
+        model, train_rows, settings, work_dir=work_dir, resume=resume, max_steps=settings.max_steps or None
+    )
     tune_config(model, splits)  # on the training device
     model.to("cpu")  # `save` takes deltas from the base weights, which load on the CPU
     model.config.model_version = model_version or f"reviewmine-tagger-{time.strftime('%Y%m%d')}"
