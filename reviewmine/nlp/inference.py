@@ -305,7 +305,27 @@ class Predictor:
     # -- running ------------------------------------------------------------------------------------------
 
     def predict_ids(self, ids: Sequence[Sequence[int]]) -> Probabilities:
-        """Probabilities for tokenised pieces, in input order (batches sorted by length inside)."""
+        """Probabilities for tokenised pieces, in input order (batches sorted by length inside).
+
+        Each distinct piece is run once: real reviews repeat "Love it!" and "Fast delivery" (18-27% of the
+        sentences of the app-store reviews in ../shared, 2% of the Amazon ones), and a repeat costs a lookup."""
+        distinct: dict[tuple[int, ...], int] = {}
+        where = np.fromiter((distinct.setdefault(tuple(row), len(distinct)) for row in ids), np.int64, len(ids))
+        if len(distinct) == len(ids):
+            return self._predict_distinct(ids)
+        out = self._predict_distinct([list(row) for row in distinct])
+        assert out.ekman is not None  # set in __post_init__
+        return Probabilities(
+            category=out.category[where],
+            category_polarity=out.category_polarity[where],
+            polarity=out.polarity[where],
+            emotion=out.emotion[where],
+            loyalty=out.loyalty[where],
+            review=out.review[where],
+            ekman=out.ekman[where],
+        )
+
+    def _predict_distinct(self, ids: Sequence[Sequence[int]]) -> Probabilities:
         import torch
 
         n = len(ids)

@@ -176,3 +176,18 @@ def test_mixed_language_review_scores_only_english_sentences() -> None:
     (result,) = _classify([text])
     assert result["status"] == "ok" and result["language"] == "en" and result["skipped_sentences"] == 1
     assert [s["text"] for s in result["sentences"]] == ["The pizza was great and the staff were lovely."]
+
+
+def test_each_distinct_sentence_is_run_once_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    predictor = random_predictor()
+    sentences = ["Love it!", "The parcel was late.", "Love it!", "Love it!", "Fast delivery.", "The parcel was late."]
+    seen: list[int] = []
+    run = predictor._predict_distinct
+    monkeypatch.setattr(predictor, "_predict_distinct", lambda ids: seen.append(len(ids)) or run(ids))
+    _, _, probs = predictor.predict(sentences)
+    assert seen == [3]  # three distinct sentences reach the model
+    _, _, alone = predictor.predict(["Love it!", "The parcel was late.", "Fast delivery."])
+    for got, want in ((probs.category, alone.category), (probs.ekman, alone.ekman), (probs.review, alone.review)):
+        np.testing.assert_allclose(got[[0, 1, 4]], want, atol=1e-5)
+        np.testing.assert_array_equal(got[[0, 2, 3]], got[[0, 0, 0]])
+    assert probs.score.shape == (6,)
