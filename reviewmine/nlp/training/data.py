@@ -363,7 +363,7 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
 
     Splits: ``train`` (everything trained on), ``tune`` (threshold/rule tuning only) and report sets that are
     never trained or tuned on: ``semeval14_dev`` (15% of SemEval-2014 train), ``goemotions_report`` (half of
-    GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows).
+    GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows), ``mams_report`` (the MAMS validation file).
     """
     files = dataset_files(shared, hand_folder)
     for name, path in files.items():
@@ -379,12 +379,14 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
         load_semeval15(files["semeval2015_restaurants"], "semeval2015_restaurants")
         + load_semeval15(files["semeval2015_laptops"], "semeval2015_laptops")
         + load_mams(files["mams_train"])
-        + load_mams(files["mams_val"])
         + load_acos(files["acos_train"])
         + load_acos(files["acos_dev"])
     )
     # SemEval-2015 restaurants reuse sentences of the 2014 corpus: never train on a held-out sentence.
     other_absa = [r for r in other_absa if _norm(r.text) not in held_out]
+    mams_report = load_mams(files["mams_val"])  # evaluation only (neutral mentions): never trained on
+    for row in mams_report:
+        row.split = "mams_report"
     sentiment = files["goemotions_sentiment"]
     go_train = load_goemotions(files["goemotions_train"], sentiment)
     go_dev = _carve(load_goemotions(files["goemotions_dev"], sentiment), {"tune": 0.5, "report": 0.5})
@@ -402,6 +404,7 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
         "goemotions_report": go_dev["report"],
         "amazon_report": amazon["report"],
         "hand_test": [r for r in hand if r.split == "test"],
+        "mams_report": mams_report,
     }
     splits["train"] += [r for r in hand if r.split == "train"]
     counts = {
