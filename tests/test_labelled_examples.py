@@ -17,7 +17,7 @@ import pytest
 from reviewmine.taxonomy import CATEGORIES, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "training" / "examples"
-FILES = {"communication": "comm", "crossdomain": "xdom", "general": "gen", "loyalty": "loy"}
+FILES = {"communication": "comm", "crossdomain": "xdom", "general": "gen", "loyalty": "loy", "loyalty2": "loy2"}
 DOMAINS = {
     "hotel", "ecommerce", "app", "bank", "telecom", "airline", "delivery", "restaurant", "utility", "insurance",
     "car_rental", "gym",
@@ -119,8 +119,9 @@ def test_volumes_the_brief_asks_for(rows):
 # The last id of each file in each batch but the newest (LABELLING.md, "Batches"); each batch was added on top
 # of the ones before it.
 _BATCH_ENDS = [
-    {"comm": 409, "xdom": 276, "gen": 108, "loy": 210},
-    {"comm": 609, "xdom": 656, "gen": 143, "loy": 235},
+    {"comm": 409, "xdom": 276, "gen": 108, "loy": 210, "loy2": 0},
+    {"comm": 609, "xdom": 656, "gen": 143, "loy": 235, "loy2": 0},
+    {"comm": 609, "xdom": 656, "gen": 162, "loy": 254, "loy2": 0},
 ]
 
 

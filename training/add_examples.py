@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-PREFIX = {"communication": "comm", "crossdomain": "xdom", "general": "gen", "loyalty": "loy"}
+PREFIX = {"communication": "comm", "crossdomain": "xdom", "general": "gen", "loyalty": "loy", "loyalty2": "loy2"}
 SHARES = {"train": 0.55, "dev": 0.15, "test": 0.30}
 FIELDS = ("id", "text", "domain", "categories", "polarity", "loyalty", "emotions", "split")
 
