@@ -169,7 +169,7 @@ def train_model(
         optimizer,
         lambda s: min((s + 1) / warmup, max(0.0, (plan["total"] - s) / max(1, plan["total"] - warmup))),
     )
-    trained_since = time.monotonic()
+    trained_since, planned = time.monotonic(), plan["total"]
     history: list[dict[str, Any]] = []
     start_epoch = 0
     checkpoint = work_dir / _CHECKPOINT if work_dir is not None else None
@@ -214,8 +214,8 @@ def train_model(
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v
             step += 1
-            if settings.time_budget and step == max(1, min(100 + warmup // 4, plan["total"] // 10)):
-                plan["total"] = _fit_to_budget(plan["total"], step, time.monotonic() - trained_since, settings)
+            if settings.time_budget and step == max(1, min(100 + warmup // 4, planned // 10)):
+                plan["total"] = _fit_to_budget(planned, plan["total"], step, time.monotonic() - trained_since, settings)
             if n % 50 == 0:
                 rate = n / (time.monotonic() - began)
                 log.info(
@@ -228,6 +228,8 @@ def train_model(
                 )
             if step >= plan["total"]:
                 break
+        if settings.time_budget and step > planned // 10:  # the machine's pace changes: fit again each epoch
+            plan["total"] = _fit_to_budget(planned, plan["total"], step, time.monotonic() - trained_since, settings)
         history.append(
             {"epoch": epoch + 1, "seconds": round(time.monotonic() - began, 1)}
             | {k: round(v / max(1, n), 4) for k, v in sums.items()}
@@ -253,14 +255,15 @@ def train_model(
     return {"epochs": history}
 
 
-def _fit_to_budget(total: int, step: int, seconds: float, settings: TrainSettings) -> int:
-    """The schedule's length in steps that fits ``settings.time_budget`` at the pace so far (never longer)."""
-    fits = int(step * settings.time_budget / max(seconds, 1e-6))
-    if fits < total:
+def _fit_to_budget(planned: int, current: int, step: int, seconds: float, settings: TrainSettings) -> int:
+    """The schedule's length in steps that fits ``settings.time_budget`` at the mean pace so far: never more
+    than ``planned``; ``step`` (stop now) when the budget is spent. Logged when it moves by more than 1%."""
+    fits = max(step, min(planned, int(step * settings.time_budget / max(seconds, 1e-6))))
+    if abs(fits - current) > current / 100:
         log.warning(
-            "time budget %.0f s: %d of %d steps fit; the schedule now ends there", settings.time_budget, fits, total
+            "time budget %.0f s: %d of %d steps fit; the schedule now ends there", settings.time_budget, fits, planned
         )
-    return max(step + 1, min(total, fits))
+    return fits
 
 
 def tagger_config(settings: TrainSettings) -> TaggerConfig:
