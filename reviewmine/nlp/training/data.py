@@ -363,7 +363,8 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
 
     Splits: ``train`` (everything trained on), ``tune`` (threshold/rule tuning only) and report sets that are
     never trained or tuned on: ``semeval14_dev`` (15% of SemEval-2014 train), ``goemotions_report`` (half of
-    GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows), ``mams_report`` (the MAMS validation file).
+    GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows),
+    ``mams_report`` (the MAMS validation file).
     """
     files = dataset_files(shared, hand_folder)
     for name, path in files.items():
