@@ -29,6 +29,7 @@ UNDATED, UNKNOWN = "undated", "unknown"
 DATE_COLUMNS: dict[str, str] = {
     "reviews": "published_at", "sentences": "published_at", "metrics": "period_start", "emotions": "period_start",
     "loyalty": "period_start", "replies": "period_start", "risk": "window_start", "events": "period_start",
+    "nps": "period_start",
 }  # fmt: skip
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "reviews": ("brand", "source", "language"),
@@ -43,6 +44,8 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "drivers": ("brand", "target", "category"),
     "quadrant": ("brand", "target", "category"),
     "subthemes": ("category", "polarity"),
+    "nps": ("brand", "segment_by", "segment"),
+    "nps_drivers": ("brand", "family"),
 }
 """Low-cardinality string columns of each export table that make sensible partition folders."""
 _CHUNK_ROWS = 65_536

@@ -38,6 +38,8 @@ EXPORT_TABLES: dict[str, str] = {
     "drivers": "rating / recommend / warn drivers per feature",
     "quadrant": "importance vs performance per category",
     "subthemes": "complaint sub-themes per category (TF-IDF clusters), with quotes as JSON",
+    "nps": "Net Promoter Score of 0-10 survey responses per period and segment (empty without survey data)",
+    "nps_drivers": "what in survey comments separates promoters from detractors, in NPS points",
     "sentences": "the sentence tags (columns.SENTENCE_COLUMNS)",
     "reviews": "the stored reviews (columns.REVIEW_COLUMNS)",
 }
@@ -151,4 +153,6 @@ def export_table(
         return drivers_table(ws, brand, table="features" if name == "drivers" else "quadrant", **window)
     if name == "subthemes":
         return _flatten(subthemes_table(ws, brand, **window))
+    if name in ("nps", "nps_drivers"):  # --freq D/W/M/Q is the NPS period
+        return ws.nps(brand, period=freq, table="scores" if name == "nps" else "drivers", **window)
     return metrics_table(ws, brand, freq=freq, table="sentiment" if name == "metrics" else name, **window)

@@ -152,6 +152,39 @@ class Workspace:
 
         return drivers_table(self, brand, table=table, target=target, since=since, until=until, model=model)
 
+    def nps(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        period: str = "month",
+        by: str | list[str] | None = "source",
+        table: str = "scores",
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+        min_responses: int | None = None,
+    ) -> pd.DataFrame:
+        """Net Promoter Score of the survey responses (reviews imported with ``--rating-scale 0-10``; never from
+        stars), docs/methods.md. ``table``: ``scores`` (NPS per brand x ``period`` x segment with its 95% interval
+        and the change on the period before; ``period`` day, week, month, quarter, year or all; ``by`` review
+        columns or imported extra fields to segment by), ``drivers`` (which categories and emotions in the
+        comments separate promoters from detractors, in NPS points) or ``models``. An empty frame, with the
+        columns, where there is no survey data."""
+        from .analysis import nps
+
+        choices = ("scores", "drivers", "models")
+        if table not in choices:
+            raise InputError(f"unknown table {table!r}; use {', '.join(choices)}", where="table")
+        reviews = self.reviews(brand, since=since, until=until)
+        if table == "scores":
+            least = nps.MIN_RESPONSES if min_responses is None else min_responses
+            return nps.compute_nps(reviews, period=period, by=by, min_responses=least)
+        survey = nps.survey_responses(reviews)
+        sentences = self.sentences(brand, since=since, until=until, model=model) if len(survey) else None
+        least = 100 if min_responses is None else min_responses
+        result = nps.compute_nps_drivers(sentences, survey, min_responses=least)
+        return result.features if table == "drivers" else result.models
+
     def subthemes(
         self,
         brand: str | list[str] | None = None,

@@ -24,16 +24,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ALL_TARGETS",
     "FEATURE_COLUMNS",
+    "LOYALTY_TARGETS",
     "MODEL_COLUMNS",
     "QUADRANTS",
     "QUADRANT_COLUMNS",
     "TARGETS",
     "Drivers",
+    "FeatureFit",
     "compute_drivers",
+    "fit_features",
+    "replicate_stats",
 ]
 
 TARGETS: tuple[str, ...] = ("rating", "recommend", "warn")
+"""The default outcomes (the rating report's and the exports')."""
+LOYALTY_TARGETS: tuple[str, ...] = ("at_risk", "loyal", "churn", "warn", "recommend", "return")
+"""Loyalty outcomes (analysis/value.py): ``at_risk`` = a churn or warn signal, ``loyal`` = recommend or return."""
+ALL_TARGETS: tuple[str, ...] = (*TARGETS, "return", "churn", "at_risk", "loyal")
 STARS = 4.0
 """A 0..1 normalised rating difference times 4 is stars on a 1-5 scale."""
 QUADRANTS: dict[tuple[bool, bool], str] = {
@@ -65,7 +74,9 @@ class Drivers:
 
 
 @dataclass
-class _Fit:
+class FeatureFit:
+    """One model's estimates per feature (NaN where unusable) with their bootstrap bounds; see `fit_features`."""
+
     status: str
     n: int
     usable: np.ndarray  # (10,) bool
@@ -89,18 +100,50 @@ def _bootstrap_weights(cell: np.ndarray, n_cells: int, resamples: int, rng: np.r
     return weights
 
 
-def _fit(x: np.ndarray, y: np.ndarray, min_mentions: int, min_reviews: int, resamples: int, level: float,
-         rng: np.random.Generator) -> _Fit:  # fmt: skip
-    """Shapley importance, coefficients and with/without impacts with bootstrap intervals for one model."""
+def fit_features(x: np.ndarray, y: np.ndarray, min_mentions: int, min_reviews: int, resamples: int, level: float,
+                 rng: np.random.Generator) -> FeatureFit:  # fmt: skip
+    """Shapley importance, coefficients and with/without impacts with bootstrap intervals for one model.
+
+    ``x`` (n, p <= ~12) holds binary features, ``y`` (n,) any numeric outcome: the rating here, the NPS
+    contribution of a survey response in `analysis.nps`, so both share one method."""
     n, p_all = x.shape
-    mentions = x.sum(axis=0)
-    usable = (mentions >= min_mentions) & (n - mentions >= min_mentions)
+    status, usable, mentions = usable_features(x, min_mentions, min_reviews)
     empty = {k: np.full(p_all, np.nan) for k in ("importance", "coef", "impact", "mean_with", "mean_without")}
     empty["r2"] = np.array(np.nan)
+    if status != "ok":
+        return FeatureFit(status, n, usable, mentions, empty, dict(empty), dict(empty))
+    stats = replicate_stats(x[:, usable], y, resamples, rng)
+    del stats["x_mean"]
+    tail = (1 - level) / 2 * 100
+    point, low, high = {}, {}, {}
+    for name, values in stats.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (a constant target) stay NaN
+            lo, hi = np.nanpercentile(values[1:], [tail, 100 - tail], axis=0) if resamples else (values[0],) * 2
+        if values.ndim == 1:
+            point[name], low[name], high[name] = values[0], lo, hi
+        else:
+            point[name], low[name], high[name] = (np.full(p_all, np.nan) for _ in range(3))
+            point[name][usable], low[name][usable], high[name][usable] = values[0], lo, hi
+    return FeatureFit("ok", n, usable, mentions, point, low, high)
+
+
+def usable_features(x: np.ndarray, min_mentions: int, min_reviews: int) -> tuple[str, np.ndarray, np.ndarray]:
+    """Whether a model can be fitted on ``x`` ("ok", else why not), which features enter it, and their mentions."""
+    n = x.shape[0]
+    mentions = x.sum(axis=0)
+    usable = (mentions >= min_mentions) & (n - mentions >= min_mentions)
     if n < min_reviews or not usable.any():
-        status = "insufficient reviews" if n < min_reviews else "no feature with enough mentions"
-        return _Fit(status, n, usable, mentions, empty, dict(empty), dict(empty))
-    xu = x[:, usable]
+        return ("insufficient reviews" if n < min_reviews else "no feature with enough mentions"), usable, mentions
+    return "ok", usable, mentions
+
+
+def replicate_stats(xu: np.ndarray, y: np.ndarray, resamples: int, rng: np.random.Generator, *,
+                    importance: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
+    """Per-replicate statistics of the linear model of ``y`` on the features ``xu`` (all usable): row 0 of each
+    array is the data itself, every further row a bootstrap replicate. ``x_mean`` (the share of reviews with each
+    feature) and ``coef`` let analysis/value.py carry one bootstrap through derived figures; without
+    ``importance`` the Shapley decomposition (the costly part) is skipped."""
     p = xu.shape[1]
     y_values, y_code = np.unique(y, return_inverse=True)
     pattern = xu.astype(np.int64) @ (1 << np.arange(p))
@@ -113,37 +156,32 @@ def _fit(x: np.ndarray, y: np.ndarray, min_mentions: int, min_reviews: int, resa
     cov = moments / total[:, None, None] - mean[:, :, None] * mean[:, None, :]
     cov_x, cov_xy, var_y = cov[:, 1:-1, 1:-1], cov[:, 1:-1, -1], cov[:, -1, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        r2_all = all_subset_r2(cov_x, cov_xy, np.where(var_y > 0, var_y, np.nan))
         stats = {
-            "importance": shapley_r2(r2_all),
             "coef": (np.linalg.pinv(cov_x) @ cov_xy[..., None])[..., 0],
             "mean_with": moments[:, 1:-1, -1] / moments[:, 1:-1, 0],
             "mean_without": (moments[:, :1, -1] - moments[:, 1:-1, -1]) / (total[:, None] - moments[:, 1:-1, 0]),
-            "r2": r2_all[:, -1],
+            "x_mean": mean[:, 1:-1],
         }
+        if importance:
+            r2_all = all_subset_r2(cov_x, cov_xy, np.where(var_y > 0, var_y, np.nan))
+            stats["importance"], stats["r2"] = shapley_r2(r2_all), r2_all[:, -1]
+            if not (var_y[0] > 0):
+                stats["importance"][:], stats["r2"][:] = np.nan, np.nan
     stats["impact"] = stats["mean_with"] - stats["mean_without"]
-    if not (var_y[0] > 0):
-        stats["importance"][:], stats["r2"][:] = np.nan, np.nan
-    tail = (1 - level) / 2 * 100
-    point, low, high = {}, {}, {}
-    for name, values in stats.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (a constant target) stay NaN
-            lo, hi = np.nanpercentile(values[1:], [tail, 100 - tail], axis=0) if resamples else (values[0],) * 2
-        if values.ndim == 1:
-            point[name], low[name], high[name] = values[0], lo, hi
-        else:
-            point[name], low[name], high[name] = (np.full(p_all, np.nan) for _ in range(3))
-            point[name][usable], low[name][usable], high[name][usable] = values[0], lo, hi
-    return _Fit("ok", n, usable, mentions, point, low, high)
+    return stats
 
 
 def _targets(data: Prepared, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Target values per review of ``rows`` (NaN where unknown)."""
-    return {
+    loyalty = data.r_loyalty[rows]  # LOYALTY_SIGNALS: recommend, warn, return, churn
+    return {  # new outcomes go last: each outcome's position seeds its bootstrap
         "rating": data.r_rating[rows],
-        "recommend": data.r_loyalty[rows, 0].astype(float),
-        "warn": data.r_loyalty[rows, 1].astype(float),
+        "recommend": loyalty[:, 0].astype(float),
+        "warn": loyalty[:, 1].astype(float),
+        "return": loyalty[:, 2].astype(float),
+        "churn": loyalty[:, 3].astype(float),
+        "at_risk": (loyalty[:, 1] | loyalty[:, 3]).astype(float),
+        "loyal": (loyalty[:, 0] | loyalty[:, 2]).astype(float),
     }
 
 
@@ -158,7 +196,8 @@ def compute_drivers(
     level: float = 0.95,
     seed: int = 0,
 ) -> Drivers:
-    """Key-driver analysis per brand of the normalised rating and the recommend / warn signals.
+    """Key-driver analysis per brand of the normalised rating and the loyalty signals (``ALL_TARGETS``: by default
+    rating, recommend and warn; `LOYALTY_TARGETS` adds return, churn and the at_risk / loyal pairs).
 
     Features are per review: ``pos_<c>`` / ``neg_<c>`` (at least one positive / negative mention of category
     c). A feature mentioned in fewer than ``min_mentions`` reviews (or absent from fewer) is reported with
@@ -167,9 +206,9 @@ def compute_drivers(
     """
     import pandas as pd
 
-    unknown = [t for t in targets if t not in TARGETS]
+    unknown = [t for t in targets if t not in ALL_TARGETS]
     if unknown:
-        raise InputError(f"unknown target {', '.join(unknown)}; use {', '.join(TARGETS)}", where="targets")
+        raise InputError(f"unknown target {', '.join(unknown)}; use {', '.join(ALL_TARGETS)}", where="targets")
     data = prepare(sentences, reviews)
     x_all = np.concatenate([data.r_positive[:, 1:], data.r_negative[:, 1:]], axis=1)
     names = [(c, sign) for sign in ("positive", "negative") for c in CATEGORIES]
@@ -184,7 +223,7 @@ def compute_drivers(
                 continue
             known = ~np.isnan(y)
             rng = np.random.default_rng([seed, b, t])
-            fit = _fit(x_all[rows][known], y[known], min_mentions, min_reviews, resamples, level, rng)
+            fit = fit_features(x_all[rows][known], y[known], min_mentions, min_reviews, resamples, level, rng)
             model_rows.append(_model_row(brand, target, fit))
             feature_rows.append(_feature_rows(brand, target, fit, names))
     features = pd.concat(feature_rows, ignore_index=True) if feature_rows else pd.DataFrame(columns=FEATURE_COLUMNS)
@@ -192,7 +231,7 @@ def compute_drivers(
     return Drivers(features=features, models=models, quadrant=_quadrant(data, features))
 
 
-def _model_row(brand: str, target: str, fit: _Fit) -> dict[str, object]:
+def _model_row(brand: str, target: str, fit: FeatureFit) -> dict[str, object]:
     return {
         "brand": brand, "target": target, "status": fit.status, "reviews": fit.n,
         "features": int(fit.usable.sum()) if fit.status == "ok" else 0,
@@ -200,7 +239,7 @@ def _model_row(brand: str, target: str, fit: _Fit) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _feature_rows(brand: str, target: str, fit: _Fit, names: list[tuple[str, str]]) -> pd.DataFrame:
+def _feature_rows(brand: str, target: str, fit: FeatureFit, names: list[tuple[str, str]]) -> pd.DataFrame:
     import pandas as pd
 
     frame: dict[str, object] = {

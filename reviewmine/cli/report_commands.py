@@ -49,9 +49,18 @@ def report(
     ] = None,
     output: OutputOption = None,
     db: DbOption = None,
+    clv: Annotated[
+        str | None,
+        typer.Option("--clv", help="Average customer lifetime value: money in 'What it is worth' (with --currency)."),
+    ] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 code of --clv, e.g. EUR.")] = None,
+    customers_per_review: Annotated[
+        str | None,
+        typer.Option("--customers-per-review", help="Customers one review stands for (default 1: per reviewer)."),
+    ] = None,
 ) -> None:
-    """Write a reputation report of a brand: headline risk and why, trends, drivers, emotions, loyalty,
-    quotes linking to the reviews, competitors and coverage.
+    """Write a reputation report of a brand: headline risk and why, trends, drivers, emotions, loyalty and
+    what it is worth, quotes linking to the reviews, competitors and coverage.
 
     HTML is one self-contained file (inline CSS and charts, no external URL, opens offline); Markdown has the
     same content without charts; JSON is the full report model with stable keys (docs/report.md).
@@ -61,7 +70,10 @@ def report(
         reviewmine report --brand Crustline --vs "Napoli Nest" --vs "Forno Fresco" -o crustline.html
 
         reviewmine report --brand Acme --period 12w --format json -o summary.json
+
+        reviewmine report --brand Crustline --clv 420 --currency EUR -o crustline.html
     """
+    from ..analysis.value import value_inputs
     from ..report import build_report, render
     from ..report.levels import risk_level
     from ..timeparse import parse_span, parse_when
@@ -76,11 +88,12 @@ def report(
         parse_when(as_of)
     except ValueError as exc:
         raise UsageError(str(exc), where="--as-of") from None
+    value = value_inputs(clv, currency, customers_per_review)  # a bad CLV or currency: exit 2, naming the option
     chosen = fmt.value if fmt else _REPORT_SUFFIX.get(output.suffix.lower(), "html") if output else "html"
     if output is not None and not output.parent.exists():
         raise InputError(f"folder {output.parent} does not exist", where=str(output))
     with Workspace(db) as workspace:
-        model_obj = build_report(workspace, brand, vs or [], period, as_of=as_of, model=model)
+        model_obj = build_report(workspace, brand, vs or [], period, as_of=as_of, model=model, value=value)
     _write_text(render(model_obj, chosen), output)
     if output:
         level = risk_level(model_obj.risk.score)
@@ -91,7 +104,9 @@ def report(
 def export(
     table: Annotated[ExportTable, typer.Option("--table", "-t", help="Which table (see the list above).")],
     brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="Only this brand (repeatable).")] = None,
-    freq: Annotated[str, typer.Option("--freq", help="Period of the metric tables: D, W (ISO weeks) or M.")] = "W",
+    freq: Annotated[
+        str, typer.Option("--freq", help="Period of the metric tables: D, W (ISO weeks) or M (Q too for nps).")
+    ] = "W",
     since: Annotated[str | None, typer.Option(help="Published on/after: a date or a span (90d).")] = None,
     until: Annotated[str | None, typer.Option(help="Published before (for risk: the as-of date).")] = None,
     model: ModelOption = None,
@@ -122,8 +137,8 @@ def export(
     """Export a tidy table behind the report as CSV, Parquet or JSON Lines.
 
     Tables: metrics, emotions, loyalty, replies, coverage, risk, events, drivers, quadrant, subthemes,
-    sentences, reviews. Columns are documented in docs/methods.md and docs/data-model.md; list cells
-    (event examples, quotes) are JSON text.
+    nps, nps_drivers (survey responses on a 0-10 scale only), sentences, reviews. Columns are documented in
+    docs/methods.md and docs/data-model.md; list cells (event examples, quotes) are JSON text.
 
     Examples:
 
@@ -138,8 +153,9 @@ def export(
     from ..timeparse import parse_when
     from ..workspace import Workspace
 
-    if freq not in ("D", "W", "M"):
-        raise UsageError(f"unknown period {freq!r}; use D, W or M", where="--freq")
+    periods = ("D", "W", "M", "Q") if table.value == "nps" else ("D", "W", "M")  # NPS also per quarter
+    if freq not in periods:
+        raise UsageError(f"unknown period {freq!r}; use {', '.join(periods[:-1])} or {periods[-1]}", where="--freq")
     try:
         since_at, until_at = parse_when(since), parse_when(until)
     except ValueError as exc:
@@ -161,6 +177,8 @@ def export(
             frame = export_table(workspace, table.value, brand, freq=freq, since=since_at, until=until_at, model=model)
         except ValueError as exc:
             raise InputError(str(exc), where="--since/--until") from None
+    if table.value.startswith("nps") and frame.empty:
+        typer.echo(f"no survey responses (0-10 scores) in the selection: {table.value} has no rows", err=True)
     if partition_by and output is not None:
         files = write_dataset(frame, output, table.value, columns, overwrite=overwrite)
         typer.echo(f"wrote {len(frame):,} rows of {table.value} to {output} ({files:,} Parquet files)", err=True)

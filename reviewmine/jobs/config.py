@@ -19,6 +19,11 @@ A job file is TOML::
       locator = "acme.example"
       max_pages = 20            # optional; also base_url, delay, since, full
 
+    [value]                     # optional: money figures in "What it is worth" (docs/report.md)
+    clv = 420                   # average customer lifetime value ...
+    currency = "EUR"            # ... in this ISO 4217 currency
+    customers_per_review = 1    # optional: customers one review stands for (1: figures per reviewer)
+
     [[alerts]]
     name = "high risk"
     min_score = 60              # fire when a risk score reaches this (0-100) ...
@@ -71,7 +76,7 @@ _TABLE = _Kind("a table", lambda value: isinstance(value, dict))
 _STRINGS = _Kind("a list of strings", lambda value: isinstance(value, list), item=_STRING)
 _TABLES = _Kind("a list of tables", lambda value: isinstance(value, list), item=_TABLE)
 
-_ROOT_KEYS = {"job": _TABLE, "brands": _TABLES, "alerts": _TABLES}
+_ROOT_KEYS = {"job": _TABLE, "brands": _TABLES, "alerts": _TABLES, "value": _TABLE}
 _JOB_KEYS = {
     **dict.fromkeys(("name", "output", "period", "db", "log_file", "model", "engine", "ray_address"), _STRING),
     "analyze": _BOOLEAN,
@@ -88,6 +93,7 @@ _SOURCE_KEYS = {
     "since": _WHEN,
     "full": _BOOLEAN,
 }
+_VALUE_KEYS = {"clv": _NUMBER, "currency": _STRING, "customers_per_review": _NUMBER}  # analysis/value.py
 _ALERT_KEYS = {
     **dict.fromkeys(("name", "webhook", "webhook_env"), _STRING),
     **dict.fromkeys(("brands", "categories", "event_kinds"), _STRINGS),
@@ -153,6 +159,7 @@ class JobConfig:
     gpus_per_actor: float = 0.0
     brands: tuple[BrandSpec, ...] = ()
     alerts: tuple[AlertRule, ...] = field(default_factory=tuple)
+    value: Any = None  # analysis.value.ValueInputs from [value] (CLV, currency, customers per review), or None
 
 
 def _db_location(base: Path, db: str | None) -> Path | str | None:
@@ -268,6 +275,7 @@ class _Validator:
                 self.problem(("brands", index), f"brand {name!r} is listed twice")
             seen.add(name)
         alerts = [self._alert(raw, index, names) for index, raw in enumerate(root.get("alerts", []))]
+        value = self._value(root["value"]) if "value" in root else None
         if self.problems:
             order = sorted(self.problems, key=lambda problem: (problem[0] is None, problem[0] or 0, problem[1]))
             raise JobFileError(self.path, order)
@@ -287,7 +295,24 @@ class _Validator:
             gpus_per_actor=float(job.get("gpus_per_actor", 0.0)),
             brands=tuple(brands),
             alerts=tuple(alerts),
+            value=value,
         )
+
+    def _value(self, raw: dict[str, Any]) -> Any:
+        """The [value] table as ValueInputs, or a problem naming the key (the same checks as `report --clv`)."""
+        from ..analysis.value import value_inputs
+        from ..errors import UsageError
+
+        spec = self.table(raw, ("value",), _VALUE_KEYS)
+        if spec.keys() != raw.keys():  # a wrong type is reported already
+            return None
+        names = [f"value.{key}" for key in _VALUE_KEYS]
+        try:
+            return value_inputs(spec.get("clv"), spec.get("currency"), spec.get("customers_per_review"), names=names)
+        except UsageError as exc:
+            key = (exc.where or "value.clv").removeprefix("value.")
+            self.problem(("value", key) if key in raw else ("value",), exc.reason)
+            return None
 
     def _engine(self, job: dict[str, Any]) -> None:
         """``engine`` is local or ray; the Ray keys need engine = "ray" and sensible numbers."""

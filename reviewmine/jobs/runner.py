@@ -172,7 +172,8 @@ def _write_report(workspace: Any, job: JobConfig, brand: str, outcome: JobOutcom
 
     competitors = next(b.competitors for b in job.brands if b.name == brand)
     try:
-        model = build_report(workspace, brand, vs=list(competitors), period=job.period, model=job.model)
+        model = build_report(workspace, brand, vs=list(competitors), period=job.period, model=job.model,
+                             value=job.value)  # fmt: skip
     except ReviewmineError as exc:
         outcome.failures.append(f"report {brand}: {exc}")
         log.error("report %s failed: %s", brand, exc)
@@ -182,7 +183,11 @@ def _write_report(workspace: Any, job: JobConfig, brand: str, outcome: JobOutcom
     _write_atomic(html_path, render_html(model))
     _write_atomic(json_path, to_json(model))
     log.info("report %s: %s", brand, html_path)
-    return {"brand": brand, "html": str(html_path), "json": str(json_path)}
+    from ..report._nps import nps_summary
+    from ..report.worth import worth_summary
+
+    row = {"brand": brand, "html": str(html_path), "json": str(json_path), "worth": worth_summary(model.worth)}
+    return row | ({"nps": nps_summary(model.nps)} if model.nps is not None else {})  # only with survey data
 
 
 def _risk_view(workspace: Any, job: JobConfig) -> RiskView:

@@ -17,6 +17,7 @@ import numpy as np
 from ..columns import STATUS_SKIPPED_LANGUAGE, emo_col
 from ..errors import InputError
 from ._headline import headline
+from ._nps import nps_block
 from ._periods import PeriodFrames, period_frames, period_metrics
 from ._sections import ReviewInfo, driver_label, drivers_section, risk_section
 from ._trend import choose_bucket, trend_rows
@@ -24,11 +25,13 @@ from ._values import iso, num, stars
 from .inputs import as_inputs
 from .levels import risk_level
 from .model import MIN_CHANGE_BASE, Comparison, Coverage, EmotionItem, Kpi, LoyaltyItem, ReportModel
+from .worth import worth_section
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis import Metrics
+    from ..analysis.value import ValueInputs
 
 __all__ = ["EMOTION_CALLOUTS", "build_report"]
 
@@ -54,13 +57,17 @@ def build_report(
     model: str | None = None,
     resamples: int = 200,
     top_events: int = 5,
+    value: ValueInputs | None = None,
 ) -> Any:
     """The `ReportModel` of ``brand`` (vs competitors ``vs``) over ``period`` (a span like 90d, 12w, 6m).
 
     ``source`` is a `Workspace` (``reviewmine.open(db)``) or the frames (see `report.inputs.as_inputs`);
-    ``model`` picks a model version of the sentence tags. Raises InputError for an unknown brand or period.
+    ``model`` picks a model version of the sentence tags; ``value`` (`analysis.value.value_inputs`: CLV,
+    currency, customers per review) turns the loyalty figures into money. Raises InputError for an unknown brand
+    or period.
     """
     from .. import analysis
+    from ..analysis.value import tag_quality_for
     from ..timeparse import parse_span, parse_when
 
     brands = list(dict.fromkeys([brand, *vs]))
@@ -106,11 +113,19 @@ def build_report(
         loyalty=_loyalty(now.loyalty, before.loyalty, brand),
         comparison=[_comparison(name, name == brand, risk.scores, now, frames, drivers.features) for name in brands],
         coverage=coverage,
+        nps=nps_block(frames, brand, info, resamples),
+        worth=worth_section(frames, brand, value, tag_quality_for(_versions(inputs), model), resamples),
     )
     model_obj.caveats = _caveats(model_obj) + [
         f"No tagged reviews of competitor {name} yet, so it is not compared." for name in missing
     ]
     return model_obj
+
+
+def _versions(inputs: Any) -> list[str]:
+    """The model versions of the tags the report stands on (whose measured quality the value figures use)."""
+    column = inputs.sentences.get("model_version")
+    return [] if column is None else [str(v) for v in column.dropna().unique()]
 
 
 def _period(frames: PeriodFrames, span: timedelta, label: str) -> dict[str, Any]:

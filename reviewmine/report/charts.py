@@ -123,4 +123,7 @@ def report_charts(model: ReportModel) -> dict[str, str]:
         add("loyalty", plots.loyalty(loyalty.astype({"rate": float, "rate_low": float, "rate_high": float}),
                                    colours=(plots.BRAND_COLOURS[0], plots.COLOURS["volume"]), values=True),
             f"Loyalty signals in reviews of {model.brand}")  # fmt: skip
+    from ._worth_render import worth_chart
+
+    charts |= worth_chart(model)
     return charts

@@ -11,7 +11,9 @@ import re
 from urllib.parse import quote
 
 from . import _format
+from ._nps import nps_markdown
 from ._values import safe_url
+from ._worth_render import worth_markdown
 from .model import Quote, ReportModel
 
 __all__ = ["md_escape", "render_markdown"]
@@ -90,6 +92,7 @@ def render_markdown(model: ReportModel) -> str:
     else:
         out += [f"Not enough rated reviews in the period ({md_escape(m.drivers.status)}).", ""]
 
+    out += nps_markdown(m.nps)  # nothing without survey data
     out += ["## How customers feel", ""]
     out += _table(["Emotion", "Share of sentences", "Period before"], [
         [e.label, _format.pct(e.share), _format.pct(e.previous_share)] for e in m.emotions
@@ -98,6 +101,7 @@ def render_markdown(model: ReportModel) -> str:
         [i.label, _format.pct(i.rate, 1), _format.pct(i.previous_rate, 1)] for i in m.loyalty
     ])  # fmt: skip
 
+    out += worth_markdown(m.worth)
     if len(m.comparison) > 1:
         out += ["## Against competitors", ""]
         out += _table(["Brand", "Risk", "Net sentiment", "Rating", "Negative reviews", "Recommend", "Top driver"], [

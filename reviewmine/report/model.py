@@ -8,7 +8,10 @@ form with stable keys (``SCHEMA`` names its version; keys are only ever added wi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .worth import Worth
 
 __all__ = [
     "MIN_CHANGE_BASE",
@@ -229,6 +232,52 @@ class Coverage:
 
 
 @dataclass
+class NpsDriver:
+    """A comment feature: ``impact`` is NPS points with it, other features of its family held fixed (95% range);
+    ``nps_with`` / ``nps_without`` the NPS of responses with and without it; ``importance_share`` its share of
+    its family's (categories' or emotions') explained variance."""
+
+    feature: str
+    family: str
+    label: str
+    mentions: int
+    importance: float | None
+    importance_share: float | None
+    impact: float | None
+    impact_low: float | None
+    impact_high: float | None
+    nps_with: float | None
+    nps_without: float | None
+    quotes: list[Quote]
+
+
+@dataclass
+class NpsBlock:
+    """The brand's NPS in the period (points on −100..100, None below ``min_responses``), the period before and
+    the change (``change_note`` says why it is not shown), per source, and what in the comments drives it."""
+
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    low: float | None
+    high: float | None
+    status: str
+    min_responses: int
+    previous_responses: int
+    previous_nps: float | None
+    change: float | None
+    change_low: float | None
+    change_high: float | None
+    change_note: str | None
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    drivers_status: str = "no data"
+    drivers_responses: int = 0
+    drivers: list[NpsDriver] = field(default_factory=list)
+
+
+@dataclass
 class ReportModel:
     """The whole report; see the module docstring for units. Build it with `reviewmine.report.build_report`."""
 
@@ -247,6 +296,8 @@ class ReportModel:
     loyalty: list[LoyaltyItem]
     comparison: list[Comparison]
     coverage: Coverage
+    nps: NpsBlock | None = None  # survey NPS (report/_nps.py); null where the brand has no 0-10 survey responses
+    worth: Worth | None = None  # "What it is worth" (report/worth.py): loyalty rates, value at risk, what to fix
     caveats: list[str] = field(default_factory=list)
     schema: str = SCHEMA
 
