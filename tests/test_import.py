@@ -133,11 +133,13 @@ def test_explicit_mapping_scale_delimiter_and_date_format(store: Store, tmp_path
         "rating_scale": "0-10",
         "date_format": "%d/%m/%Y",
     }
-    with pytest.raises(InputError) as info:  # the last answer has no comment
+    with pytest.raises(InputError) as info:  # the last answer is off the 0-10 scale
         import_file(store, IMPORT / "survey.csv", **options)
-    assert info.value.where == f"{IMPORT / 'survey.csv'}:4" and "no review text" in info.value.reason
+    assert info.value.where == f"{IMPORT / 'survey.csv'}:5" and "outside the scale 0-10" in info.value.reason
     result = import_file(store, IMPORT / "survey.csv", skip_bad=tmp_path / "rejects.csv", **options)
-    assert (result.new, result.rejected) == (2, 1)
+    assert (result.new, result.rejected) == (3, 1)
+    silent = _by_id(store)["1003"]  # a score without a comment is a response too (NPS counts it)
+    assert silent.body == "" and silent.rating == 8
     row = _by_id(store)["1001"]
     assert row.body == "Great support team" and row.rating == 9 and row.rating_normalised == pytest.approx(0.9)
     assert (row.rating_min, row.rating_max) == (0, 10)

@@ -42,9 +42,9 @@ def test_import_options_reach_the_importer(db_path: Path, tmp_path: Path) -> Non
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "2 new" in result.stdout and "1 rejected" in result.stdout
+    assert "3 new" in result.stdout and "1 rejected" in result.stdout
     assert f"1 rejected rows written to {rejects}" in result.stderr and "columns:" not in result.stderr
-    assert [row["_line"] for row in csv.DictReader(rejects.open(encoding="utf-8"))] == ["4"]
+    assert [row["_line"] for row in csv.DictReader(rejects.open(encoding="utf-8"))] == ["5"]
     with Store(db_path) as store:
         frame = reviews_frame(store)
     assert set(frame.source) == {"survey"} and set(frame.rating_max) == {10}

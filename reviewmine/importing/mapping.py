@@ -254,8 +254,10 @@ _PARSERS: dict[str, Callable[[Any, str, str], Any]] = {
 class RowConverter:
     """Turns row dicts into `Review`s for one brand/source, with the mapping and rating scale of one file.
 
-    A row needs review text: a body, or at least a title (the body is then stored empty). A row whose every
-    value is empty is not a review at all: ``convert`` returns None and the importer counts it as blank.
+    A row needs review text (a body, or at least a title: the body is then stored empty) or a rating: a score
+    without a comment is kept with an empty body (most Net Promoter responses leave the comment blank, and
+    dropping them would count only the customers who wrote one). A row whose every value is empty is not a
+    review at all: ``convert`` returns None and the importer counts it as blank.
     """
 
     def __init__(
@@ -293,11 +295,12 @@ class RowConverter:
             if parsed is not None:
                 values[field_name] = parsed
         body = values.pop("body", "")
-        if not body and not values.get("title"):
+        if not body and not values.get("title") and values.get("rating") is None:
             if not any(v is not None and v != "" for v in row.values()):
                 return None
             title = f" or {self._title!r} (title)" if self._title else ""
-            raise RowError(f"no review text: column {self._body!r} (body){title} is empty")
+            rating = f" and {self._rating!r} (rating)" if self._rating else ""
+            raise RowError(f"no review text or rating: column {self._body!r} (body){title}{rating} is empty")
         rating = values.get("rating")
         if rating is not None and not self.scale_min <= rating <= self.scale_max:
             raise RowError(
