@@ -221,7 +221,7 @@ def _analyze_lake(settings: Any, input_data: str, output: str, as_json: bool) ->
     try:
         report = analyze_lake(settings, input_data, output)
     except KeyboardInterrupt:
-        echo(f"\ninterrupted: {output} holds part of the tags; remove it and run again", err=True)
+        echo(f"\ninterrupted: nothing was moved into {output}; run again (it starts over)", err=True)
         raise typer.Exit(1) from None
     if as_json:
         emit_json({

@@ -4,7 +4,8 @@ tags out as a partitioned Parquet dataset, with no database in between (docs/sca
 Ray Data reads the input on the workers, the `ray_engine.TaggerActor` pool tags it with the same code and model as
 `reviewmine analyze`, and the workers write the sentences under ``DIR/brand=<brand>/month=<YYYY-MM>/`` (hive style,
 read directly by DuckDB, Spark, pandas and `pyarrow.dataset`). Paths may be local or any URL pyarrow or fsspec
-reads (``s3://...``, ``gs://...``); every worker must reach them.
+reads (``file://``, ``s3://...``, ``gs://...``), resolved once by `lake_files`; every worker must reach them. The
+output appears whole or not at all (staged, then moved into place, then ``_SUCCESS``).
 
 Input: one row per review with at least ``REQUIRED`` (``published_at`` a timestamp or an ISO 8601 string, taken as
 UTC when it has no zone); ``OPTIONAL`` columns are used when present; others are ignored. Output: one row per
@@ -15,16 +16,17 @@ sentences, so no rows.
 
 from __future__ import annotations
 
-import glob
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..columns import catpol_col, decode_tags
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from ..taxonomy import CATEGORIES, POLARITIES
 from .inference import read_model_version
+from .lake_files import STAGING, Location, commit, discard, input_paths, locate, mark_success, prepare_output
 from .ray_cluster import RayCluster, RayEngineError, RaySettings
 from .ray_engine import TaggerActor
 
@@ -51,97 +53,97 @@ class LakeReport:
     files: int = 0
     actors: int = 0
     seconds: float = 0.0
+    replaced_partial: bool = False  # the output held an interrupted run's staged files, now replaced
 
     def message(self) -> str:
-        return (
+        replaced = "replaced an interrupted run's unfinished output; " if self.replaced_partial else ""
+        return replaced + (
             f"tagged {self.reviews:,} reviews with {self.model_version} on {self.actors} Ray actors: "
             f"{self.sentences:,} sentences in {self.files:,} files under {self.output} (by brand and month)"
         )
 
 
-def input_paths(spec: str) -> list[str]:
-    """The Parquet files or folders ``spec`` names: a path, a folder, a URL, or a glob (local or fsspec)."""
-    if not any(ch in spec for ch in "*?["):
-        return [spec]
-    if "://" in spec:
-        from fsspec.core import url_to_fs
-
-        filesystem, pattern = url_to_fs(spec)
-        protocol = spec.split("://", 1)[0]
-        found = [f"{protocol}://{path}" for path in sorted(filesystem.glob(pattern))]
-    else:
-        found = sorted(glob.glob(spec, recursive=True))
-    if not found:
-        raise InputError("no files match", where=f"--input {spec}")
-    return found
-
-
-def check_input(paths: list[str], spec: str) -> tuple[list[str], int]:
-    """(the input columns to read, the number of reviews, from the footers); an InputError naming the first
-    required column that is missing."""
+def check_input(location: Location) -> tuple[list[str], list[str], int]:
+    """(the Parquet paths, the input columns to read, the number of reviews from the footers); an InputError
+    naming the first required column that is missing."""
     import pyarrow.dataset as pads
 
+    paths = input_paths(location)
     try:
-        dataset = pads.dataset(paths if len(paths) > 1 else paths[0], format="parquet", partitioning="hive")
+        dataset = pads.dataset(
+            paths if len(paths) > 1 else paths[0], filesystem=location.filesystem, format="parquet",
+            partitioning="hive",
+        )  # fmt: skip
         schema, rows = dataset.schema, dataset.count_rows()
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise InputError(f"cannot read it as Parquet ({str(exc).splitlines()[0]})", where=f"--input {spec}") from None
+        raise InputError(f"cannot read it as Parquet ({str(exc).splitlines()[0]})", where=location.where) from None
     for column in REQUIRED:
         if column not in schema.names:
             raise InputError(
                 f"missing column {column!r} (required: {', '.join(REQUIRED)}; optional: {', '.join(OPTIONAL)})",
-                where=f"--input {spec}",
+                where=location.where,
             )
-    return [name for name in (*REQUIRED, *OPTIONAL) if name in schema.names], rows
-
-
-def check_output(output: str) -> None:
-    """The output must be a new or empty folder: a second run would otherwise add a second copy of every tag."""
-    import pyarrow.fs as pafs
-
-    try:
-        filesystem, path = pafs.FileSystem.from_uri(output) if "://" in output else (pafs.LocalFileSystem(), output)
-        info = filesystem.get_file_info(path)
-        if info.type == pafs.FileType.NotFound:
-            return
-        if info.type != pafs.FileType.Directory:
-            raise UsageError("exists and is not a folder", where="--output")
-        if filesystem.get_file_info(pafs.FileSelector(path, recursive=False)):
-            raise UsageError("is not empty: write the tags into a new folder (or remove it first)", where="--output")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot use it ({str(exc).splitlines()[0]})", where=f"--output {output}") from None
+    return paths, [name for name in (*REQUIRED, *OPTIONAL) if name in schema.names], rows
 
 
 def analyze_lake(settings: RaySettings, spec: str, output: str) -> LakeReport:
-    """Tag every review of the Parquet dataset ``spec`` and write its sentences under ``output`` (see the module)."""
+    """Tag every review of the Parquet dataset ``spec`` and write its sentences under ``output`` (see the module).
+
+    Both are resolved once (`lake_files.locate`) and the filesystem handed to Ray Data's read and write. The tags
+    are staged under ``output/_temporary/<run>/`` and moved into place at the end, then ``_SUCCESS`` is written: an
+    interrupted or failed run leaves nothing readers see, and the next run into ``output`` starts over.
+    """
     import pyarrow.dataset as pads
+
+    source = locate(spec, "--input")
+    paths, columns, rows = check_input(source)
+    target = locate(output, "--output")
+    leftover = prepare_output(target)
+    version = read_model_version(settings.model)
+    report = LakeReport(version, output, reviews=rows, replaced_partial=leftover)
+    started = time.perf_counter()
+    staged = target.join(STAGING, uuid.uuid4().hex)
+    if rows:
+        try:
+            report.actors = _tag_and_write(settings, version, source, paths, columns, target, staged)
+        except BaseException:
+            discard(target, staged)
+            raise
+    commit(target, staged)
+    written = pads.dataset(target.path, filesystem=target.filesystem, format="parquet", partitioning="hive")
+    report.sentences, report.files = written.count_rows(), len(written.files)
+    report.seconds = time.perf_counter() - started
+    mark_success(target, {
+        "model_version": version, "input": spec, "reviews": report.reviews, "sentences": report.sentences,
+        "files": report.files, "seconds": round(report.seconds, 2),
+    })  # fmt: skip
+    return report
+
+
+def _tag_and_write(
+    settings: RaySettings, version: str, source: Location, paths: list[str], columns: list[str], target: Location,
+    staged: str,
+) -> int:  # fmt: skip
+    """Read, tag and write on Ray; the number of actors."""
     import ray
     import ray.data
 
-    paths = input_paths(spec)
-    columns, rows = check_input(paths, spec)
-    check_output(output)
-    version = read_model_version(settings.model)
-    report = LakeReport(version, output, reviews=rows)
-    if not rows:
-        return report
-    started = time.perf_counter()
     # One CPU stays free of actors: Ray Data lists, reads and writes files in tasks that would wait behind them.
     with RayCluster(settings, version, reserve_cpus=1) as cluster:
-        report.actors = cluster.actors
-        reviews = ray.data.read_parquet(paths if len(paths) > 1 else paths[0], num_cpus=0).select_columns(columns)
+        reviews = ray.data.read_parquet(
+            paths if len(paths) > 1 else paths[0], filesystem=source.filesystem, num_cpus=0
+        ).select_columns(columns)
         # Blocks of one chunk each: a file is one block per row group, and one block keeps one actor busy at most.
         reviews = reviews.repartition(target_num_rows_per_block=settings.chunk_size)
         tagged = reviews.map_batches(TaggerActor, **cluster.map_options(settings.chunk_size, lake=True))
         try:
-            tagged.write_parquet(output, partition_cols=list(PARTITION_COLUMNS), ray_remote_args={"num_cpus": 0})
+            tagged.write_parquet(
+                staged, filesystem=target.filesystem, partition_cols=list(PARTITION_COLUMNS),
+                ray_remote_args={"num_cpus": 0},
+            )  # fmt: skip
         except ray.exceptions.RayError as exc:
             raise RayEngineError(f"the Ray run failed: {str(exc).strip().splitlines()[0]}") from None
-    written = pads.dataset(output, format="parquet", partitioning="hive")
-    report.sentences = written.count_rows()
-    report.files = len(written.files)
-    report.seconds = time.perf_counter() - started
-    return report
+        return cluster.actors
 
 
 def sentence_table(tagged: Sequence[TaggedReview], batch: pa.Table, version: str) -> pa.Table:

@@ -1,7 +1,7 @@
 """`reviewmine analyze --engine ray` on a real local Ray instance (two CPUs, started once for the module) with the
-trained default model: the same tags as the local engine, in the store and in lake mode; a killed actor, Ctrl-C,
-and the checks that fail before any work (an unreachable address, GPUs the cluster lacks, a model the workers
-cannot read, a missing input column, Ray not installed)."""
+trained default model: the same tags as the local engine; a killed actor, Ctrl-C, and the checks that fail before
+any work (an unreachable address, GPUs the cluster lacks, a model the workers cannot read, Ray not installed).
+Lake mode (Parquet in and out) is tested in test_ray_lake.py, with these fixtures."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from runtime_fixtures import DEFAULT_MODEL_DIR
 from typer.testing import CliRunner
 
 from reviewmine.cli import app
-from reviewmine.columns import SENTENCE_COLUMNS
 from reviewmine.store.db import Store
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[dev]'")
@@ -193,51 +192,6 @@ def test_a_job_file_can_tag_on_ray(ray_instance: None, pending_db: Path, tmp_pat
             assert conn.exec_driver_sql("SELECT count(DISTINCT review_key) FROM analyses").scalar_one() == REVIEWS
 
 
-def test_lake_mode_writes_the_local_engines_tags_partitioned_by_brand_and_month(
-    ray_instance: None, pending_db: Path, local_tags: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
-) -> None:
-    import pyarrow.dataset as pads
-
-    reviews = _stored_reviews(pending_db)
-    lake = tmp_path / "lake"
-    lake.mkdir()
-    reviews.to_parquet(lake / "reviews.parquet", index=False)
-    out = tmp_path / "tags"
-    result = CliRunner().invoke(app, [
-        "analyze", "--engine", "ray", "--input", str(lake / "*.parquet"), "--output", str(out),
-        "--model", str(DEFAULT_MODEL_DIR), "--chunk-size", str(CHUNK), "--json",
-    ])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    summary = pd.read_json(pd.io.common.StringIO(result.stdout), typ="series")
-    assert summary["reviews"] == REVIEWS and summary["actors"] == 1  # one of the two CPUs reads and writes
-    written = pads.dataset(out, format="parquet", partitioning="hive").to_table().to_pandas()
-    assert summary["sentences"] == len(written) == len(local_tags[0])
-    expected = local_tags[0]
-    written = written.sort_values(["review_key", "sentence_idx"], ignore_index=True)
-    for column in SENTENCE_COLUMNS:
-        if column != "rating_normalised":  # not in this input
-            assert _plain(written[column]) == _plain(expected[column]), column
-    months = {p.name for p in out.glob("brand=*/month=*")}
-    assert months == {f"month={m}" for m in expected["published_at"].dt.strftime("%Y-%m")}
-    labels = local_tags[1].set_index("review_key")["label"]
-    assert (written["review_label"] == written["review_key"].map(labels)).all()
-
-
-def _plain(values: pd.Series) -> list[object]:
-    """Values as Python objects, None for missing (a categorical's NaN and Arrow's null alike)."""
-    return values.astype(object).where(values.notna(), None).tolist()
-
-
-def _stored_reviews(db: Path) -> pd.DataFrame:
-    import reviewmine
-
-    with reviewmine.open(db) as workspace:
-        frame = workspace.reviews()
-    return frame[["review_key", "brand", "source", "published_at", "title", "body", "language"]].astype(
-        {"brand": str, "source": str}
-    )
-
-
 # -- failing before any work --------------------------------------------------------------------------------
 
 
@@ -307,16 +261,6 @@ def test_a_gpu_that_torch_cannot_use_fails_before_any_work(pending_db: Path, tmp
     assert done.stdout.strip().startswith("--model: worker node "), done.stdout + done.stderr
     assert done.stdout.strip().endswith(f"it has a GPU, but torch {torch.__version__} there sees no CUDA device "
                                         "(a CPU-only build?)")  # fmt: skip
-
-
-def test_lake_input_without_a_required_column_names_it(tmp_path: Path) -> None:
-    pd.DataFrame({"review_key": ["a"], "brand": ["B"], "published_at": ["2025-01-01"], "text": ["x"]}).to_parquet(
-        tmp_path / "in.parquet"
-    )
-    args = ["analyze", "--engine", "ray", "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "o")]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1
-    assert result.output.startswith(f"error: --input {tmp_path / 'in.parquet'}: missing column 'body' (required: ")
 
 
 @pytest.mark.parametrize(
