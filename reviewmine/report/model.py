@@ -8,10 +8,7 @@ form with stable keys (``SCHEMA`` names its version; keys are only ever added wi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .worth import Worth
+from typing import Any
 
 __all__ = [
     "MIN_CHANGE_BASE",
@@ -22,13 +19,18 @@ __all__ = [
     "Drivers",
     "EmotionItem",
     "Event",
+    "FixItem",
     "Headline",
     "Kpi",
     "LoyaltyItem",
+    "NpsBlock",
+    "NpsDriver",
     "Quote",
     "ReportModel",
     "Risk",
     "TrendBucket",
+    "Worth",
+    "WorthRate",
 ]
 
 SCHEMA = "reviewmine.report/1"
@@ -275,6 +277,59 @@ class NpsBlock:
     drivers_status: str = "no data"
     drivers_responses: int = 0
     drivers: list[NpsDriver] = field(default_factory=list)
+
+
+@dataclass
+class WorthRate(LoyaltyItem):
+    """Share of the brand's reviews with a loyalty signal, this period and the period before (with that
+    period's number of reviews, which says whether the change can be read)."""
+
+    previous_reviews: int
+
+
+@dataclass
+class FixItem:
+    """A clue category ranked by the at-risk customers (value) associated with its complaints above a reference:
+    the brand's usual level or the best competitor's. ``effect`` is the added probability that a review is at
+    risk when it complains about the category, other praise and complaints held fixed."""
+
+    rank: int
+    category: str
+    name: str
+    complaint_reviews: int
+    complaint_share: float | None
+    usual_share: float | None
+    best_competitor: str | None
+    best_share: float | None
+    effect: float | None
+    effect_low: float | None
+    effect_high: float | None
+    at_risk_complaining: int
+    customers_complaining: dict[str, float | None]  # value, low, high
+    value_complaining: dict[str, float | None] | None
+    fewer_vs_usual: dict[str, float | None]
+    value_vs_usual: dict[str, float | None] | None
+    fewer_vs_best: dict[str, float | None]
+    value_vs_best: dict[str, float | None] | None
+
+
+@dataclass
+class Worth:
+    """The section's data; money fields are null without a CLV (``money`` false)."""
+
+    money: bool
+    currency: str | None
+    clv: float | None
+    customers_per_review: float
+    reviews: int
+    rates: list[WorthRate]
+    at_risk: dict[str, Any]
+    fix: list[FixItem]
+    drivers: list[dict[str, Any]]
+    assumptions: list[str]
+    tag_quality: dict[str, Any] | None
+    status: str = "ok"
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -7,11 +7,12 @@ currency is named anywhere. The NPS block (analysis/nps.py) is a separate part o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..taxonomy import CATEGORY_NAMES
 from ._values import num
+from .model import FixItem, Worth, WorthRate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,66 +28,6 @@ SIGNAL_LABELS = {
 }  # fmt: skip
 _BAND = ("", "_low", "_high")
 DRIVER_TARGETS = ("at_risk", "loyal")
-
-
-@dataclass
-class WorthRate:
-    """Share of the brand's reviews with a loyalty signal, this period and the period before."""
-
-    signal: str
-    label: str
-    count: int
-    reviews: int
-    rate: float | None
-    rate_low: float | None
-    rate_high: float | None
-    previous_rate: float | None
-    previous_reviews: int
-
-
-@dataclass
-class FixItem:
-    """A clue category ranked by the at-risk customers (value) associated with its complaints above a reference:
-    the brand's usual level or the best competitor's. ``effect`` is the added probability that a review is at
-    risk when it complains about the category, other praise and complaints held fixed."""
-
-    rank: int
-    category: str
-    name: str
-    complaint_reviews: int
-    complaint_share: float | None
-    usual_share: float | None
-    best_competitor: str | None
-    best_share: float | None
-    effect: float | None
-    effect_low: float | None
-    effect_high: float | None
-    at_risk_complaining: int
-    customers_complaining: dict[str, float | None]  # value, low, high
-    value_complaining: dict[str, float | None] | None
-    fewer_vs_usual: dict[str, float | None]
-    value_vs_usual: dict[str, float | None] | None
-    fewer_vs_best: dict[str, float | None]
-    value_vs_best: dict[str, float | None] | None
-
-
-@dataclass
-class Worth:
-    """The section's data; money fields are null without a CLV (``money`` false)."""
-
-    money: bool
-    currency: str | None
-    clv: float | None
-    customers_per_review: float
-    reviews: int
-    rates: list[WorthRate]
-    at_risk: dict[str, Any]
-    fix: list[FixItem]
-    drivers: list[dict[str, Any]]
-    assumptions: list[str]
-    tag_quality: dict[str, Any] | None
-    status: str = "ok"
-    notes: list[str] = field(default_factory=list)
 
 
 def _band(row: pd.Series, name: str, digits: int = 2) -> dict[str, float | None]:
