@@ -29,7 +29,7 @@ UNDATED, UNKNOWN = "undated", "unknown"
 DATE_COLUMNS: dict[str, str] = {
     "reviews": "published_at", "sentences": "published_at", "metrics": "period_start", "emotions": "period_start",
     "loyalty": "period_start", "replies": "period_start", "risk": "window_start", "events": "period_start",
-    "nps": "period_start",
+    "nps": "period_start", "value": "period_start", "value_categories": "period_start",
 }  # fmt: skip
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "reviews": ("brand", "source", "language"),
@@ -46,6 +46,8 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "subthemes": ("category", "polarity"),
     "nps": ("brand", "segment_by", "segment"),
     "nps_drivers": ("brand", "family"),
+    "value": ("brand",),
+    "value_categories": ("brand", "category"),
 }
 """Low-cardinality string columns of each export table that make sensible partition folders."""
 _CHUNK_ROWS = 65_536
@@ -211,7 +213,7 @@ def _arrow_type(column: pd.Series) -> pa.DataType:
 
     kind = pa.Schema.from_pandas(column.head(0).to_frame(), preserve_index=False).field(0).type
     if pa.types.is_null(kind):
-        kind = pa.infer_type(column.dropna().head(1_000), from_pandas=True)
+        kind = pa.infer_type(column.dropna().head(1_000).tolist(), from_pandas=True)  # a Series would need index 0
     return kind
 
 

@@ -1,6 +1,6 @@
 """The tidy tables of the notebook API, read through a Workspace: what ``db.metrics()``, ``db.risk()``,
-``db.drivers()``, ``db.subthemes()`` and ``reviewmine export`` return. They live beside workspace.py, not in
-report/, so the report never imports the notebook API.
+``db.drivers()``, ``db.subthemes()``, ``db.value()`` and ``reviewmine export`` return. They live beside
+workspace.py, not in report/, so the report never imports the notebook API.
 
 Each table is the aggregator's output unchanged (columns in docs/methods.md), computed on the stored sentence
 tags of one model version and the stored reviews (URLs, replies, reviews without text), so a notebook, an
@@ -19,14 +19,19 @@ from .errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .analysis.value import ValueInputs
     from .workspace import Workspace
 
-__all__ = ["EXPORT_TABLES", "drivers_table", "export_table", "metrics_table", "risk_table", "subthemes_table"]
+__all__ = [
+    "EXPORT_TABLES", "VALUE_TABLES", "drivers_table", "export_table", "metrics_table", "risk_table",
+    "subthemes_table", "value_table",
+]  # fmt: skip
 
 Brands = str | list[str] | None
 METRIC_TABLES = ("sentiment", "emotions", "loyalty", "replies", "coverage")
 RISK_TABLES = ("scores", "events")
 DRIVER_TABLES = ("features", "models", "quadrant")
+VALUE_TABLES = ("at_risk", "categories", "rates")
 EXPORT_TABLES: dict[str, str] = {
     "metrics": "sentiment metrics per period and category (docs/methods.md, Metrics.sentiment)",
     "emotions": "emotion shares per period, category and label",
@@ -40,6 +45,8 @@ EXPORT_TABLES: dict[str, str] = {
     "subthemes": "complaint sub-themes per category (TF-IDF clusters), with quotes as JSON",
     "nps": "Net Promoter Score of 0-10 survey responses per period and segment (empty without survey data)",
     "nps_drivers": "what in survey comments separates promoters from detractors, in NPS points",
+    "value": "customers (value with --clv/--currency) at risk per brand and period, with 95% intervals",
+    "value_categories": "per period and category: at-risk customers (value) of complaints above the usual level",
     "sentences": "the sentence tags (columns.SENTENCE_COLUMNS)",
     "reviews": "the stored reviews (columns.REVIEW_COLUMNS)",
 }
@@ -101,6 +108,26 @@ def drivers_table(
     return getattr(compute_drivers(sentences, reviews, targets=targets, resamples=resamples), table)
 
 
+def value_table(
+    ws: Workspace, brand: Brands = None, *, table: str = "at_risk", freq: str = "M", inputs: ValueInputs | None = None,
+    since: str | datetime | None = None, until: str | datetime | None = None, model: str | None = None,
+    resamples: int = 500,
+) -> pd.DataFrame:  # fmt: skip
+    """`analysis.value.compute_value` on the stored tags and reviews, corrected for the tagger's measured quality
+    as the report is, plus a ``currency`` column (null without a CLV, when every value column is NaN)."""
+    from .analysis.value import compute_value, tag_quality_for
+
+    _choice(table, VALUE_TABLES, "table")
+    sentences, reviews = _frames(ws, brand, since, until, model)
+    versions = [str(v) for v in sentences["model_version"].dropna().unique()] if "model_version" in sentences else []
+    result = compute_value(sentences, reviews, inputs=inputs, quality=tag_quality_for(versions, model), freq=freq,
+                           resamples=resamples)  # fmt: skip
+    frame = getattr(result, table)
+    if table != "rates":
+        frame = frame.assign(currency=result.inputs.currency if result.inputs.money else None)
+    return frame
+
+
 def tfidf_embeddings(texts: list[str]) -> Any:
     """Dense LSA vectors of texts: TF-IDF of words and word pairs (English stop words dropped) reduced to at
     most 100 dimensions by truncated SVD. Fast, deterministic and needs no model."""
@@ -138,9 +165,10 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
 
 def export_table(
     ws: Workspace, name: str, brand: Brands = None, *, freq: str = "W", since: str | datetime | None = None,
-    until: str | datetime | None = None, model: str | None = None,
+    until: str | datetime | None = None, model: str | None = None, value: ValueInputs | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """One of `EXPORT_TABLES` as a flat DataFrame (nested cells as JSON text)."""
+    """One of `EXPORT_TABLES` as a flat DataFrame (nested cells as JSON text); ``value`` holds the CLV inputs of
+    the value tables (without them they have customer counts and rates, no money)."""
     _choice(name, tuple(EXPORT_TABLES), "--table")
     window = {"since": since, "until": until, "model": model}
     if name == "sentences":
@@ -153,6 +181,9 @@ def export_table(
         return drivers_table(ws, brand, table="features" if name == "drivers" else "quadrant", **window)
     if name == "subthemes":
         return _flatten(subthemes_table(ws, brand, **window))
+    if name in ("value", "value_categories"):
+        table = "at_risk" if name == "value" else "categories"
+        return value_table(ws, brand, table=table, freq=freq, inputs=value, **window)
     if name in ("nps", "nps_drivers"):  # --freq D/W/M/Q is the NPS period
         return ws.nps(brand, period=freq, table="scores" if name == "nps" else "drivers", **window)
     return metrics_table(ws, brand, freq=freq, table="sentiment" if name == "metrics" else name, **window)

@@ -185,6 +185,38 @@ class Workspace:
         result = nps.compute_nps_drivers(sentences, survey, min_responses=least)
         return result.features if table == "drivers" else result.models
 
+    def value(
+        self,
+        brand: str | list[str] | None = None,
+        *,
+        table: str = "at_risk",
+        freq: str = "M",
+        clv: float | None = None,
+        currency: str | None = None,
+        customers_per_review: float | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        model: str | None = None,
+        resamples: int = 500,
+    ) -> pd.DataFrame:
+        """Loyalty to value (docs/methods.md, "Loyalty to value") per brand x period (``freq`` D, W or M).
+
+        ``table``: ``at_risk`` (reviews saying the customer will leave or warning others, corrected for the
+        tagger's measured precision and recall: ``customers`` and, given ``clv`` and ``currency``, ``value`` =
+        customers x CLV, each with ``_low`` / ``_high`` 95% bounds), ``categories`` (per clue category: at-risk
+        customers of complaining reviews and how many fewer, or how much value, if complaints fell to the brand's
+        usual level or the best competitor's; associations, ranked) or ``rates`` (loyalty signal shares with the
+        period before). Without ``clv`` and ``currency`` the value columns are NaN, as in the report: reviewmine
+        never guesses a CLV. ``customers_per_review`` (default 1) scales customers and value; a bad input raises
+        UsageError naming it. Columns: docs/report.md ("What it is worth" in a notebook).
+        """
+        from .analysis.value import value_inputs
+        from .tables import value_table
+
+        inputs = value_inputs(clv, currency, customers_per_review, names=("clv", "currency", "customers_per_review"))
+        return value_table(self, brand, table=table, freq=freq, inputs=inputs, since=since, until=until, model=model,
+                           resamples=resamples)  # fmt: skip
+
     def subthemes(
         self,
         brand: str | list[str] | None = None,

@@ -24,4 +24,4 @@ def test_explore_notebook_runs_top_to_bottom(tmp_path: Path) -> None:
     images = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(images) >= 7  # every plot helper drew
     text = "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")
-    assert "1,961 reviews" in text and "Crustline: " in text
+    assert "2,252 reviews" in text and "Crustline: " in text  # 1,961 served + 291 NPS survey responses

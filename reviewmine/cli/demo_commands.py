@@ -46,9 +46,11 @@ def demo(
 
     A local site on 127.0.0.1 serves about 1,900 generated reviews of three fictional pizza chains (May to
     October 2026) as Trustpilot pages, App Store feeds and schema.org product pages, with planted stories: a
-    delivery crisis at Crustline, rude staff at Napoli Nest, a price rise at Forno Fresco. The demo collects them
-    with the real collectors, tags every sentence with the trained model, computes risk and drivers, writes
-    `report.html` (and one report per brand) plus `summary.json`, and says which stories it found.
+    delivery crisis at Crustline, rude staff at Napoli Nest, a price rise at Forno Fresco. The demo imports
+    Crustline's NPS survey export (0-10 scores and comments), writes its job file `demo-job.toml` (with a
+    customer lifetime value, so reports put money on what is at risk), collects the reviews with the real
+    collectors, tags every sentence with the trained model, computes risk and drivers, writes `report.html`
+    (and one report per brand) plus `summary.json`, and says which stories it found.
 
     Examples:
 
@@ -85,6 +87,9 @@ def _print_result(result: Any) -> None:
     fetched = sum(row.get("fetched", 0) for row in summary.get("collect", []))
     typer.echo("")
     typer.echo(f"collected {fetched:,} reviews from {len(summary.get('collect', []))} pages/feeds of the sample site")
+    if summary.get("survey"):
+        survey = summary["survey"]
+        typer.echo(f"imported  {survey['rows']:,} NPS survey responses of {survey['brand']} ({survey['command']})")
     if "analyze" in summary:
         typer.echo(f"analysed  {summary['analyze'].get('message') or summary['analyze'].get('error')}")
     for score in summary.get("scores", []):

@@ -25,6 +25,13 @@ ModelOption = Annotated[
     typer.Option("--model", "-m", help="Model version, name or folder of the tags (default: the latest analysed)."),
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")]
+_ClvOption = Annotated[
+    str | None, typer.Option("--clv", help="value tables: average customer lifetime value (with --currency).")
+]
+_CurrencyOption = Annotated[str | None, typer.Option("--currency", help="value tables: ISO 4217 code of --clv.")]
+_PerReviewOption = Annotated[
+    str | None, typer.Option("--customers-per-review", help="value tables: customers one review stands for.")
+]
 
 
 def _write_text(text: str, output: Path | None) -> None:
@@ -133,12 +140,16 @@ def export(
         ),
     ] = None,
     db: DbOption = None,
+    clv: _ClvOption = None,
+    currency: _CurrencyOption = None,
+    customers_per_review: _PerReviewOption = None,
 ) -> None:
     """Export a tidy table behind the report as CSV, Parquet or JSON Lines.
 
     Tables: metrics, emotions, loyalty, replies, coverage, risk, events, drivers, quadrant, subthemes,
-    nps, nps_drivers (survey responses on a 0-10 scale only), sentences, reviews. Columns are documented in
-    docs/methods.md and docs/data-model.md; list cells (event examples, quotes) are JSON text.
+    nps, nps_drivers (survey responses on a 0-10 scale only), value, value_categories (customers at risk;
+    money only with --clv and --currency), sentences, reviews. Columns are documented in docs/methods.md,
+    docs/report.md and docs/data-model.md; list cells (event examples, quotes) are JSON text.
 
     Examples:
 
@@ -147,12 +158,20 @@ def export(
         reviewmine export --brand Crustline --table events -o events.parquet
 
         reviewmine export --table reviews --format parquet --partition-by brand,month -o lake/reviews
+
+        reviewmine export --table value --freq M --clv 240 --currency GBP -o value-at-risk.csv
     """
+    from ..analysis.value import value_inputs
     from ..export import check_dataset_target, check_partition_by, write_dataset, write_frame
     from ..tables import export_table
     from ..timeparse import parse_when
     from ..workspace import Workspace
 
+    given = [n for n, v in (("--clv", clv), ("--currency", currency), ("--customers-per-review", customers_per_review))
+             if v is not None]  # fmt: skip
+    if given and not table.value.startswith("value"):
+        raise UsageError(f"only the value tables use it, not {table.value}", where=given[0])
+    value = value_inputs(clv, currency, customers_per_review)  # a bad CLV or currency: exit 2, naming the option
     periods = ("D", "W", "M", "Q") if table.value == "nps" else ("D", "W", "M")  # NPS also per quarter
     if freq not in periods:
         raise UsageError(f"unknown period {freq!r}; use {', '.join(periods[:-1])} or {periods[-1]}", where="--freq")
@@ -174,7 +193,8 @@ def export(
         raise InputError(f"folder {output.parent} does not exist", where=str(output))
     with Workspace(db) as workspace:
         try:
-            frame = export_table(workspace, table.value, brand, freq=freq, since=since_at, until=until_at, model=model)
+            frame = export_table(workspace, table.value, brand, freq=freq, since=since_at, until=until_at, model=model,
+                                 value=value)  # fmt: skip
         except ValueError as exc:
             raise InputError(str(exc), where="--since/--until") from None
     if table.value.startswith("nps") and frame.empty:

@@ -299,7 +299,7 @@ class Composer:
         lead_pol = "negative" if rng.random() < profile.negative[lead] else "positive"
         tone = "mixed" if rng.random() < profile.mixed_rate else lead_pol
         count = rng.choices(_CLUE_COUNTS, _CLUE_WEIGHTS)[0]
-        if source == "appstore" or lang != "en":
+        if source in ("appstore", "survey") or lang != "en":  # short: an app review, a survey comment
             count = min(count, rng.choice((1, 2, 3, 4)))
         clues = [self._clue(lead, lead_pol, profile, lang)]
         said = {lead: lead_pol}  # a reviewer does not praise and slate the same thing in one review

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, EKMAN_GROUPS, EMOTIONS, LOYALTY_SIGNALS, POLARITIES
+from .survey import SURVEY_FILE, import_survey, write_survey_csv
 
 if TYPE_CHECKING:
     from ..store.db import Store
@@ -90,11 +92,14 @@ def build_demo_db(
     seed: int = 7,
     scale: float = 1.0,
     model: str | None = None,
+    survey: bool = True,
 ) -> DemoDb:
     """Create a demo database at ``path`` (which must not exist yet) with tagged sentences for every review.
 
     ``labels="truth"`` writes the generator's own labels (no model needed, a few seconds); ``"model"`` runs the
-    trained tagger (``model``: a folder or name, default reviewmine-tagger) as `reviewmine analyze` does.
+    trained tagger (``model``: a folder or name, default reviewmine-tagger) as `reviewmine analyze` does. With
+    ``survey`` Crustline's NPS survey (survey.py) is imported too, as `reviewmine import --source survey
+    --rating-scale 0-10` does, and its comments tagged like the reviews.
     """
     from ..collect import collect
     from ..collectors.registry import get_source
@@ -116,6 +121,9 @@ def build_demo_db(
                 result = collect(store, collector, http, full=True)
                 if not result.ok:
                     raise InputError("; ".join(result.errors) or "collection failed", where=item.url)
+        if survey:
+            with tempfile.TemporaryDirectory(prefix="reviewmine-demo-") as folder:
+                import_survey(store, write_survey_csv(data, Path(folder) / SURVEY_FILE))
         if labels == "truth":
             version, n_sentences = TRUTH_VERSION, _write_truth(store, data)
         else:
@@ -134,10 +142,10 @@ def _run_model(store: Store, model: str | None) -> tuple[str, int]:
 
 
 def _truth_index(data: DemoData) -> dict[tuple[str, str, str], DemoReview]:
-    """Demo reviews by what identifies them once collected: the source id, or (product page, body) for schema.org
-    pages, whose reviews have no id."""
+    """Demo reviews (and survey responses) by what identifies them once stored: the source id, or (product page,
+    body) for schema.org pages, whose reviews have no id."""
     index: dict[tuple[str, str, str], DemoReview] = {}
-    for review in data.reviews:
+    for review in (*data.reviews, *data.survey):
         ident = review.id if review.source != "schemaorg" else f"{review.target}|{' '.join(review.body.split())}"
         index[(review.brand, review.source, ident)] = review
     return index
@@ -200,8 +208,13 @@ def _sentence_row(key: str, idx: int, sentence: Sentence, rng: random.Random) ->
 
 
 def _analysis_row(key: str, content_hash: str, truth: DemoReview, tagged: list[SentenceRow]) -> AnalysisRow:
-    """The review-level result, shaped like `reviewmine analyze`'s (see nlp.analyze.TaggedBatch.summary)."""
+    """The review-level result, shaped like `reviewmine analyze`'s (see nlp.analyze.TaggedBatch.summary); a
+    survey response without a comment is "skipped: no text", as there."""
+    from ..nlp.analyze import STATUS_NO_TEXT
     from ..store.sentences import AnalysisRow
+
+    if not truth.body.strip():
+        return AnalysisRow(key, content_hash, STATUS_NO_TEXT, None, None, None, {"sentences": 0})
 
     score = sum(row[4] for row in tagged) / len(tagged) if tagged else None
     label = None if score is None else ("positive" if score > 0.2 else "negative" if score < -0.2 else "neutral")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from ..taxonomy import CATEGORIES
 from .compose import Composed, Composer, Profile, load_bank
 from .model import Brand, DemoData, DemoReview, Edit, Product, Reply, Sentence, Story
+from .survey import SURVEY_BRAND, generate_survey
 
 __all__ = ["BRANDS", "END", "START", "STORIES", "generate_demo"]
 
@@ -176,7 +177,8 @@ _APP_THEMES = {"app_easy": 5.0, "app_crash": 5.0, "restaurant": 0.2, "restaurant
 
 
 def generate_demo(seed: int = 7, *, scale: float = 1.0) -> DemoData:
-    """Generate the demo data set (about 1,900 reviews at ``scale=1``); the same seed gives the same data."""
+    """Generate the demo data set (about 1,900 reviews at ``scale=1``, and Crustline's NPS survey of about 300
+    responses, `DemoData.survey`); the same seed gives the same data."""
     rng = random.Random(seed)
     bank = load_bank()
     names = [b.name for b in BRANDS]
@@ -197,7 +199,9 @@ def generate_demo(seed: int = 7, *, scale: float = 1.0) -> DemoData:
         for when, source, product in _assign_sources(rng, brand, times):
             reviews.append(_review(rng, composer, brand, when, source, product))
     reviews.sort(key=lambda r: (r.published_at, r.id))
-    return DemoData(seed, START, END, BRANDS, competitors, STORIES, tuple(reviews))
+    surveyed = next(b for b in BRANDS if b.name == SURVEY_BRAND)
+    survey = generate_survey(seed, START, END, surveyed, competitors[surveyed.name], scale)
+    return DemoData(seed, START, END, BRANDS, competitors, STORIES, tuple(reviews), survey)
 
 
 # -- when and where ---------------------------------------------------------------------------------------------

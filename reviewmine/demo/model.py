@@ -166,6 +166,7 @@ class DemoData:
     competitors: dict[str, tuple[str, ...]]
     stories: tuple[Story, ...]
     reviews: tuple[DemoReview, ...]  # oldest first
+    survey: tuple[DemoReview, ...] = ()  # NPS survey responses (survey.py): imported from a file, not served
 
     def brand(self, name: str) -> Brand:
         for brand in self.brands:

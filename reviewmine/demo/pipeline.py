@@ -1,26 +1,36 @@
 """`reviewmine demo`: the whole pipeline on the built-in sample site, offline, in a few minutes.
 
-It serves the generated reviews on 127.0.0.1, builds a job for the three brands (each compared with the other
-two) and runs exactly what a scheduled `reviewmine run` does: collect over HTTP with the real collectors ->
-analyse with the trained model -> aggregate -> reports + summary.json -> alerts (logged, no webhook). Then it
-checks the planted stories against what the pipeline found, so the demo also shows whether the tool works.
+It serves the generated reviews on 127.0.0.1, writes a job file for the three brands (each compared with the
+other two, and a [value] table: the customer lifetime value behind "What it is worth") and runs exactly what a
+scheduled `reviewmine run` of it does: collect over HTTP with the real collectors -> analyse with the trained
+model -> aggregate -> reports + summary.json -> alerts (logged, no webhook). Before the run it imports
+Crustline's NPS survey export as `reviewmine import FILE --source survey --rating-scale 0-10` would, so the run
+tags its comments too and Crustline's report has an NPS block. Then it checks the planted stories against what
+the pipeline found, so the demo also shows whether the tool works.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..jobs.config import AlertRule, BrandSpec, JobConfig, SourceSpec
+from ..jobs.config import JobConfig
 from .model import DemoData
+from .survey import SURVEY_FILE, import_command, import_survey, write_survey_csv
 
-__all__ = ["DemoResult", "demo_job", "run_demo", "story_findings"]
+__all__ = ["DEMO_VALUE", "DemoResult", "demo_job", "demo_job_text", "run_demo", "story_findings"]
+
+log = logging.getLogger("reviewmine.run")
 
 DEMO_PERIOD = "26w"  # the generated reviews span six months
+DEMO_VALUE: dict[str, Any] = {"clv": 240, "currency": "GBP"}
+"""An average customer lifetime value for a UK pizza chain (invented, like everything in the demo): about two
+years of two £25 orders a month at a 20% margin."""
 
 
 @dataclass
@@ -32,27 +42,52 @@ class DemoResult:
     exit_code: int
 
 
-def demo_job(data: DemoData, base_url: str, targets: list[Any], output: Path, model: str | None = None) -> JobConfig:
-    """A job for every demo brand and target, served from ``base_url`` with no politeness delay (our own site)."""
-    brands = []
+def _toml(value: Any) -> str:
+    """A TOML value: strings as basic strings (JSON's escapes are TOML's), lists of them, numbers."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+def demo_job_text(data: DemoData, base_url: str, targets: list[Any], model: str | None = None) -> str:
+    """The demo's job file: every brand and target, served from ``base_url`` with no politeness delay (our own
+    site), an alert rule without webhook (logged only) and the [value] table of DEMO_VALUE."""
     names = [b.name for b in data.brands]
+    lines = [
+        "# Written by `reviewmine demo`: the job it ran (docs/jobs.md). Its sources point at the sample site, which",
+        f"# served on {base_url} only while the demo ran; `reviewmine demo --serve` serves it again (on a new port).",
+        f"# Before the run the demo imported {SURVEY_FILE} (Crustline's NPS survey):",
+        f"#   {import_command(SURVEY_FILE)}",
+        "",
+        "[job]",
+        'name = "demo"',
+        'output = "."',
+        f"period = {_toml(DEMO_PERIOD)}",
+    ]
+    if model is not None:
+        lines.append(f"model = {_toml(model)}")
+    lines += ["", "[value]  # what a customer is worth: money figures in the reports' \"What it is worth\"",
+              f"clv = {DEMO_VALUE['clv']}", f"currency = {_toml(DEMO_VALUE['currency'])}"]  # fmt: skip
     for name in names:
-        specs = tuple(
-            SourceSpec(source=t.source, locator=t.locator, base_url=base_url, delay=0.0)
-            for t in targets
-            if t.brand == name
-        )
-        brands.append(BrandSpec(name=name, sources=specs, competitors=tuple(n for n in names if n != name)))
-    rule = AlertRule(name="demo risk events", event_kinds=("negative_share",))  # no webhook: logged only
-    return JobConfig(
-        path=output / "demo-job.toml",
-        name="demo",
-        output=output,
-        period=DEMO_PERIOD,
-        model=model,
-        brands=tuple(brands),
-        alerts=(rule,),
-    )
+        rivals = [n for n in names if n != name]
+        lines += ["", "[[brands]]", f"name = {_toml(name)}", f"competitors = {_toml(rivals)}"]
+        for t in (t for t in targets if t.brand == name):
+            lines += ["", "  [[brands.sources]]", f"  source = {_toml(t.source)}", f"  locator = {_toml(t.locator)}",
+                      f"  base_url = {_toml(base_url)}", "  delay = 0"]  # fmt: skip
+    lines += ["", "[[alerts]]", 'name = "demo risk events"', 'event_kinds = ["negative_share"]', ""]
+    return "\n".join(lines)
+
+
+def demo_job(data: DemoData, base_url: str, targets: list[Any], output: Path, model: str | None = None) -> JobConfig:
+    """Write the demo's job file into ``output`` (demo-job.toml) and load it as `reviewmine run` would."""
+    from ..jobs.config import load_job
+
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / "demo-job.toml"
+    path.write_text(demo_job_text(data, base_url, targets, model), encoding="utf-8")
+    return load_job(path)
 
 
 def story_findings(data: DemoData, summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -113,14 +148,20 @@ def run_demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     data = generate_demo(seed)
+    survey_path = write_survey_csv(data, output / SURVEY_FILE)
     with DemoSite(data) as site, Store(db or db_path) as store:
         job = demo_job(data, site.base_url, site.targets, output, model)
+        imported = import_survey(store, survey_path)  # before the run, so the run tags the comments too
+        log.info("survey (as `%s`): %s", import_command(survey_path), imported.summary())
         outcome = run_job(
             store, job, http_settings=HttpSettings(min_delay=0.0, max_retries=1, backoff=0.1), analyze_progress=progress
         )
     summary = outcome.summary
     findings = story_findings(data, summary)
     summary["stories"] = findings
+    summary["survey"] = {"file": str(survey_path), "command": import_command(survey_path)} | {
+        key: getattr(imported, key) for key in ("brand", "source", "rows", "new", "updated", "unchanged")
+    }
     main_report = output / "report.html"
     if summary.get("reports"):
         shutil.copyfile(summary["reports"][0]["html"], main_report)

@@ -1,6 +1,7 @@
-"""Changes on a tiny base: the demo's 26-week report has 4 reviews in the period before, which once read
-"731 reviews, +18175% vs period before". Below `MIN_CHANGE_BASE` the report shows the counts instead, in the HTML,
-the Markdown and the JSON (which keeps the numbers and says why ``change_pct`` is null)."""
+"""Changes on a tiny base: the demo's 26-week report has 8 reviews in the period before (4 before Crustline's NPS
+survey joined the demo), which once read "731 reviews, +18175% vs period before". Below `MIN_CHANGE_BASE` the
+report shows the counts instead, in the HTML, the Markdown and the JSON (which keeps the numbers and says why
+``change_pct`` is null)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from reviewmine.report.model import MIN_CHANGE_BASE
 from reviewmine.testing.synthetic import SyntheticData, synthetic_brands
 
 runner = CliRunner()
+NOW, BEFORE = 1018, 8  # Crustline's reviews in the 26 weeks and before them: 731 + 287 and 4 + 4 survey responses
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,11 @@ def half_year(db: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, st
 def test_the_json_keeps_the_numbers_and_says_why_there_is_no_percentage(half_year: dict[str, str]) -> None:
     kpis = {k["key"]: k for k in json.loads(half_year["json"])["kpis"]}
     reviews = kpis["reviews"]
-    assert (reviews["value"], reviews["previous"], reviews["change"]) == (731, 4, 727)
-    assert reviews["previous_reviews"] == 4 and reviews["change_pct"] is None
-    for kpi in kpis.values():  # every change stands on the same 4 reviews
-        assert kpi["previous_reviews"] == 4 and kpi["change_pct"] is None
-        assert kpi["change_note"].startswith("only 4 reviews in the period before")
+    assert (reviews["value"], reviews["previous"], reviews["change"]) == (NOW, BEFORE, NOW - BEFORE)
+    assert reviews["previous_reviews"] == BEFORE and reviews["change_pct"] is None
+    for kpi in kpis.values():  # every change stands on the same 8 reviews
+        assert kpi["previous_reviews"] == BEFORE and kpi["change_pct"] is None
+        assert kpi["change_note"].startswith(f"only {BEFORE} reviews in the period before")
         assert str(MIN_CHANGE_BASE) in kpi["change_note"]
     assert kpis["rating"]["change"] is not None  # kept: the JSON is the data
 
@@ -60,12 +62,13 @@ def test_html_and_markdown_show_the_counts_not_a_percentage(half_year: dict[str,
     for text in (html, markdown):
         assert "18175" not in text
     changes = re.findall(r'<div class="change (\w+)">([^<]*)</div>', html)
-    assert changes[0] == ("flat", "731 vs 4 in the period before")
-    assert all(kind == "flat" for kind, _ in changes)  # no good/bad colour for a change on 4 reviews
-    assert all(text.startswith("was ") and text.endswith("in the period before (4 reviews)") for _, text in changes[1:])
+    assert changes[0] == ("flat", f"{NOW:,} vs {BEFORE} in the period before")
+    assert all(kind == "flat" for kind, _ in changes)  # no good/bad colour for a change on 8 reviews
+    tail = f"in the period before ({BEFORE} reviews)"
+    assert all(text.startswith("was ") and text.endswith(tail) for _, text in changes[1:])
     row = next(line for line in markdown.splitlines() if line.startswith("| Vs period before"))
-    assert "731 vs 4" in row and "(4 reviews)" in row and "%" not in row.split("|")[2]
-    assert "stars on the period before" not in html  # no headline reason from a change on 4 reviews
+    assert f"{NOW:,} vs {BEFORE}" in row and f"({BEFORE} reviews)" in row and "%" not in row.split("|")[2]
+    assert "stars on the period before" not in html  # no headline reason from a change on 8 reviews
 
 
 def test_with_a_real_base_the_change_is_a_percentage(db: str) -> None:
