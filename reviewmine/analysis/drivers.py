@@ -9,7 +9,6 @@ replicate is a multinomial draw of cell counts and every statistic comes from we
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ..errors import InputError
 from ..taxonomy import CATEGORIES
 from ._prepare import NEG, POS, Prepared, prepare
 from ._shapley import all_subset_r2, shapley_r2
+from .stats import percentile_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,12 +114,9 @@ def fit_features(x: np.ndarray, y: np.ndarray, min_mentions: int, min_reviews: i
         return FeatureFit(status, n, usable, mentions, empty, dict(empty), dict(empty))
     stats = replicate_stats(x[:, usable], y, resamples, rng)
     del stats["x_mean"]
-    tail = (1 - level) / 2 * 100
     point, low, high = {}, {}, {}
     for name, values in stats.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (a constant target) stay NaN
-            lo, hi = np.nanpercentile(values[1:], [tail, 100 - tail], axis=0) if resamples else (values[0],) * 2
+        lo, hi = percentile_interval(values[1:], level) if resamples else (values[0],) * 2
         if values.ndim == 1:
             point[name], low[name], high[name] = values[0], lo, hi
         else:

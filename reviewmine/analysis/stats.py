@@ -17,12 +17,23 @@ __all__ = [
     "count_excess_pvalue",
     "mean_interval",
     "net_sentiment_interval",
+    "percentile_interval",
     "share_shift",
     "wilson_interval",
 ]
 
 JEFFREYS = 0.5
 """Dirichlet prior weight per polarity for the net-sentiment interval (Jeffreys' prior)."""
+
+
+def percentile_interval(draws: np.ndarray, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds of bootstrap ``draws`` along ``axis``; NaN (no warning) where every draw is NaN, e.g. a
+    constant target's."""
+    tail = (1 - level) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=axis)
+    return low, high
 
 
 def _as_float(x: np.ndarray | float) -> np.ndarray:

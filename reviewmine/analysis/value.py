@@ -11,7 +11,6 @@ brand's usual level, or to the best competitor's. These are associations, not ef
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from ..taxonomy import CATEGORIES, LOYALTY_SIGNALS
 from ._prepare import FREQS, Prepared, period_end, period_start, prepare, to_timestamps
 from ._value_inputs import AT_RISK_SIGNALS, TagQuality, ValueInputs, tag_quality_for, value_inputs
 from .drivers import LOYALTY_TARGETS, Drivers, compute_drivers, replicate_stats, usable_features
-from .stats import wilson_interval
+from .stats import percentile_interval, wilson_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,17 +61,8 @@ class Value:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def _percentiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bounds over the last axis; NaN where every draw is NaN."""
-    tail = (1 - level) / 2 * 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanpercentile(draws, [tail, 100 - tail], axis=-1)
-    return lo, hi
-
-
 def _band(point: np.ndarray, draws: np.ndarray, level: float, name: str) -> dict[str, np.ndarray]:
-    lo, hi = _percentiles(draws, level)
+    lo, hi = percentile_interval(draws, level, axis=-1)
     return {name: point, f"{name}_low": lo, f"{name}_high": hi}
 
 

@@ -18,7 +18,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -314,16 +314,7 @@ class Predictor:
         if len(distinct) == len(ids):
             return self._predict_distinct(ids)
         out = self._predict_distinct([list(row) for row in distinct])
-        assert out.ekman is not None  # set in __post_init__
-        return Probabilities(
-            category=out.category[where],
-            category_polarity=out.category_polarity[where],
-            polarity=out.polarity[where],
-            emotion=out.emotion[where],
-            loyalty=out.loyalty[where],
-            review=out.review[where],
-            ekman=out.ekman[where],
-        )
+        return Probabilities(**{f.name: getattr(out, f.name)[where] for f in fields(out) if f.init})
 
     def _predict_distinct(self, ids: Sequence[Sequence[int]]) -> Probabilities:
         import torch

@@ -4,7 +4,6 @@ the real CLI, read back with pyarrow.dataset, DuckDB and pandas."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 
 import reviewmine
 from reviewmine.cli import app
-from reviewmine.demo.database import DemoDb
 from reviewmine.export import write_dataset
 from reviewmine.records import Review
 from reviewmine.store.db import Store
@@ -30,14 +28,6 @@ ODD_BRAND = "A/B = 100% Ltd."
 DATE_COLUMN = {
     "reviews": "published_at", "sentences": "published_at", "metrics": "period_start", "risk": "window_start",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def db(demo_db: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A private copy, so nothing here can change the session's demo database."""
-    path = tmp_path_factory.mktemp("export") / "demo.db"
-    shutil.copy(demo_db.path, path)
-    return str(path)
 
 
 def _export(db: str, *args: str) -> object:

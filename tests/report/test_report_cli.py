@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,17 +12,8 @@ from typer.testing import CliRunner
 from reviewmine.analysis import EVENT_COLUMNS, FEATURE_COLUMNS, SENTIMENT_COLUMNS
 from reviewmine.cli import app
 from reviewmine.columns import SENTENCE_COLUMNS
-from reviewmine.demo.database import DemoDb
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def db(demo_db: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A private copy, so nothing here can change the session's demo database."""
-    path = tmp_path_factory.mktemp("cli") / "demo.db"
-    shutil.copy(demo_db.path, path)
-    return str(path)
 
 
 def test_report_writes_html_md_and_json(db: str, tmp_path: Path) -> None:

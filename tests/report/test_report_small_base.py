@@ -7,28 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from reviewmine.cli import app
-from reviewmine.demo.database import DemoDb
 from reviewmine.report import build_report
 from reviewmine.report.model import MIN_CHANGE_BASE
 from reviewmine.testing.synthetic import SyntheticData, synthetic_brands
 
 runner = CliRunner()
 NOW, BEFORE = 1018, 8  # Crustline's reviews in the 26 weeks and before them: 731 + 287 and 4 + 4 survey responses
-
-
-@pytest.fixture(scope="module")
-def db(demo_db: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A private copy of the demo database, so nothing here can change the session's."""
-    path = tmp_path_factory.mktemp("small-base") / "demo.db"
-    shutil.copy(demo_db.path, path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")

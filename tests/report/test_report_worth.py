@@ -4,7 +4,6 @@ with a CLV; on the demo, the delivery crisis is the largest value at risk."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,6 @@ from typer.testing import CliRunner
 
 from reviewmine.analysis.value import value_inputs
 from reviewmine.cli import app
-from reviewmine.demo.database import DemoDb
 from reviewmine.errors import UsageError
 from reviewmine.report import build_report, render_html, render_markdown, to_json
 from reviewmine.report.worth import worth_summary
@@ -22,13 +20,6 @@ from reviewmine.testing.synthetic import Spike, synthetic_brands
 runner = CliRunner()
 DEMO = ["Crustline", "Napoli Nest", "Forno Fresco"]
 EVIL = '<img src=x onerror="alert(1)"> & *Co*'
-
-
-@pytest.fixture(scope="module")
-def db(demo_db: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("worth") / "demo.db"
-    shutil.copy(demo_db.path, path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")

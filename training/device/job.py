@@ -95,11 +95,10 @@ def teacher(args: argparse.Namespace) -> None:
     stash("p2")
     assemble_mpnet()
     prepare_shared()
-    runner = [sys.executable, str(Path(__file__).resolve()), "teacher-run"]
+    shutil.copy2(Path(__file__), WORK / "job.py")  # the background run outlives this call's working tree
+    runner = [sys.executable, str(WORK / "job.py"), "teacher-run"]
     runner += ["--budget", str(args.budget), "--teacher-layers", str(args.teacher_layers)]
     runner += ["--max-steps", str(args.max_steps), "--limit-texts", str(args.limit_texts)]
-    shutil.copy2(Path(__file__), WORK / "job.py")
-    runner[1] = str(WORK / "job.py")
     with (WORK / "teacher.log").open("w") as handle:
         process = subprocess.Popen(runner, stdout=handle, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
     (WORK / "teacher.pid").write_text(str(process.pid))

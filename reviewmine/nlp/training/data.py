@@ -33,6 +33,7 @@ __all__ = [
     "load_mams",
     "load_semeval14",
     "load_semeval15",
+    "norm_text",
 ]
 
 UNKNOWN = -1
@@ -325,7 +326,8 @@ def _carve(rows: list[Example], fractions: dict[str, float], seed: int = _SEED) 
     return out
 
 
-def _norm(text: str) -> str:
+def norm_text(text: str) -> str:
+    """Lower case letters and digits only: how texts are matched across datasets (held-out sentences)."""
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
@@ -375,7 +377,7 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
     # The same carve (same rows, same seed) with waits left unknown, for the rows we train and tune on.
     taxonomy = _carve(load_semeval14(files["semeval2014"], taxonomy_waits=True), fractions)
     semeval14["train"], semeval14["tune"] = taxonomy["train"], taxonomy["tune"]
-    held_out = {_norm(r.text) for r in semeval14["tune"] + semeval14["report"]}
+    held_out = {norm_text(r.text) for r in semeval14["tune"] + semeval14["report"]}
     other_absa = (
         load_semeval15(files["semeval2015_restaurants"], "semeval2015_restaurants")
         + load_semeval15(files["semeval2015_laptops"], "semeval2015_laptops")
@@ -384,7 +386,7 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
         + load_acos(files["acos_dev"])
     )
     # SemEval-2015 restaurants reuse sentences of the 2014 corpus: never train on a held-out sentence.
-    other_absa = [r for r in other_absa if _norm(r.text) not in held_out]
+    other_absa = [r for r in other_absa if norm_text(r.text) not in held_out]
     mams_report = load_mams(files["mams_val"])  # evaluation only (neutral mentions): never trained on
     for row in mams_report:
         row.split = "mams_report"

@@ -177,9 +177,7 @@ def _eval_semeval(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     truth = _stack(rows, "category")[:, cols]
     pred = probs["category"][:, cols] >= _thresholds(model, "category")[cols]
     detection = _prf(truth, pred, _SEMEVAL_CATEGORIES)
-    gold_pol = _stack(rows, "category_polarity")
-    pred_pol = probs["category_polarity"].argmax(-1)
-    known = gold_pol >= 0  # gold mentions with a single polarity; "conflict" mentions are dropped
+    gold_pol, pred_pol, known = _mention_polarity(rows, probs)
     sentence = np.array([r.polarity for r in rows])
     has_sentence = sentence >= 0
     return {
@@ -194,13 +192,17 @@ def _eval_semeval(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     }
 
 
+def _mention_polarity(rows: Sequence[Example], probs: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """(gold, predicted, known) polarity per row and category: known marks gold mentions with a single polarity
+    ("conflict" mentions and unmentioned categories are dropped)."""
+    gold = _stack(rows, "category_polarity")
+    return gold, probs["category_polarity"].argmax(-1), gold >= 0
+
+
 def _eval_mams(model: Tagger, rows: Sequence[Example]) -> dict[str, Any]:
     """Polarity of each gold category mention (taxonomy categories, single-polarity mentions), and per gold
     polarity the share called right: the neutral row is the neutral-mention recall."""
-    probs = predict(model, [r.text for r in rows])
-    gold = _stack(rows, "category_polarity")
-    pred = probs["category_polarity"].argmax(-1)
-    known = gold >= 0
+    gold, pred, known = _mention_polarity(rows, predict(model, [r.text for r in rows]))
     per = {
         name: round(float((pred[gold == i] == i).mean()), 4) if (gold == i).any() else None
         for i, name in enumerate(POLARITIES)

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 _KEYS = "keys"
 
 
+def _key(text: str) -> int:
+    """`text_key` as a signed 64-bit integer, the form the file stores."""
+    return int(text_key(text), 16) - (1 << 63)
+
+
 @torch.inference_mode()
 def label_texts(teacher, texts: Sequence[str], max_length: int = 128, batch_size: int = 256) -> dict[str, Tensor]:
     """The teacher's logits (fp16, on the CPU) for each text and each distillable family; texts sorted by length
@@ -49,7 +54,7 @@ def save_targets(path: Path, texts: Sequence[str], logits: dict[str, Tensor], me
     """Write the logits with the texts' keys (no text) and ``meta`` (teacher, date) as safetensors metadata."""
     from safetensors.torch import save_file
 
-    keys = torch.tensor([int(text_key(t), 16) - (1 << 63) for t in texts], dtype=torch.int64)
+    keys = torch.tensor([_key(t) for t in texts], dtype=torch.int64)
     tensors = {name: value.contiguous() for name, value in logits.items()} | {_KEYS: keys}
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(
@@ -77,7 +82,7 @@ def targets_for_rows(path: Path, texts: Sequence[str]) -> tuple[dict[str, Tensor
     """Per family, the teacher's logits for each text (float32, zeros where the file has none), and a boolean
     per text: whether the file had it."""
     index, stored = load_targets(path)
-    rows = [index.get(int(text_key(t), 16) - (1 << 63), -1) for t in texts]
+    rows = [index.get(_key(t), -1) for t in texts]
     found = torch.tensor([r >= 0 for r in rows])
     picks = torch.tensor([max(r, 0) for r in rows], dtype=torch.long)
     out = {}

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .data import Example, Split, _norm
+from .data import Example, Split, norm_text
 
 __all__ = ["UNLABELLED", "pool_rows", "text_key", "unlabelled_pool"]
 
@@ -45,7 +45,7 @@ def unlabelled_pool(shared: Path, splits: Split, limit: int = 0) -> list[str]:
     """Distinct sentences of the pool, in a fixed order; ``limit`` > 0 keeps the first ``limit``."""
     from ..segment import clean_text, split_sentences
 
-    held_out = {_norm(r.text) for name, rows in splits.items() if name != "train" for r in rows}
+    held_out = {norm_text(r.text) for name, rows in splits.items() if name != "train" for r in rows}
     documents = [r.text for r in splits["train"] if r.source in _FROM_TRAIN]
     documents += list(_app_reviews(shared))
     seen: set[str] = set()
@@ -53,7 +53,7 @@ def unlabelled_pool(shared: Path, splits: Split, limit: int = 0) -> list[str]:
     for document in documents:
         for sentence in split_sentences(clean_text(document)):
             sentence = sentence.strip()
-            if len(sentence) < _MIN_CHARS or sentence in seen or _norm(sentence) in held_out:
+            if len(sentence) < _MIN_CHARS or sentence in seen or norm_text(sentence) in held_out:
                 continue
             seen.add(sentence)
             out.append(sentence)
