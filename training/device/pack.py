@@ -1,16 +1,19 @@
-"""Pack what the GPU machine needs for the teacher job into shards that fit its 64 MiB-per-call carry limit.
+"""Pack what the GPU machine needs for the teacher job into chunks that fit its 64 MiB-per-call carry limit.
 
-The lent GPU machine reaches no network and takes at most 64 MiB of carried files a call (the repository
-included), so the 438 MB mpnet teacher travels as int8 rows with one scale each (104 MiB, in two shards; the
-teacher is trained on the dequantised weights and its low-rank difference is applied to the exact ones here) and
-the student's MiniLM as its bottom 4 layers in fp32 with fp16 embeddings (frozen in training). Shards:
+The lent GPU machine reaches no network and takes at most 64 MiB a call, the repository's tracked files included
+(16.4 MiB since the large model is in git). So everything travels as one tar split into chunks of ``--chunk-mib``
+(default 46), one folder per chunk, one ``device`` call per chunk. The tar holds:
 
-    build/device/p1  mpnet int8, first half
-    build/device/p2  mpnet int8, second half + the mpnet folder's small files + ../shared/data (tar.xz)
-                     + the sentencex wheel for Python 3.12 (the segmenter the unlabelled pool needs)
-    build/device/p3  MiniLM bottom 4 layers
+    mpnet-int8.safetensors   the 438 MB mpnet teacher as int8 rows with one fp32 scale each (104 MiB); the teacher
+                             is trained on the dequantised weights and its low-rank difference is applied to the
+                             exact ones here
+    mpnet-files/             mpnet's config and tokenizer
+    minilm4/                 the student's MiniLM: its bottom 4 layers in bf16, word embeddings as int8 rows
+                             (frozen in training), config cut to 4 layers
+    data.tar.xz              ../shared/data
+    sentencex-*.whl          the segmenter the unlabelled pool needs, for the machine's Python 3.12
 
-    python training/device/pack.py --shared ../shared --wheels /tmp/whl
+    python training/device/pack.py --shared ../shared --wheels /tmp/whl     # -> build/device/c1, c2, ...
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ SMALL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "specia
 STUDENT_LAYERS = 4
 
 
-def quantise(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """2-D weights as int8 rows + fp32 row scales (name + '.scale'); everything else as it is."""
+def quantise(tensors: dict[str, torch.Tensor], keep: str = "") -> dict[str, torch.Tensor]:
+    """2-D weights as int8 rows + fp32 row scales (name + '.scale'), except names containing ``keep`` (bf16)."""
     out = {}
     for name, value in tensors.items():
-        if value.ndim == 2 and value.numel() > 100_000:
+        if keep and keep in name and value.is_floating_point():
+            out[name] = value.to(torch.bfloat16).contiguous()
+        elif value.ndim == 2 and value.numel() > 100_000:
             scale = value.abs().amax(1).clamp(min=1e-12) / 127.0
             out[name] = torch.round(value / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
             out[name + ".scale"] = scale.float().contiguous()
@@ -44,59 +49,61 @@ def quantise(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def main() -> None:
-    """Write the three shards under --out."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=Path("../shared"))
-    parser.add_argument("--wheels", type=Path, required=True, help="folder with the cp312 sentencex wheel")
-    parser.add_argument("--out", type=Path, default=Path("build/device"))
-    args = parser.parse_args()
-    for part in ("p1", "p2", "p3"):
-        shutil.rmtree(args.out / part, ignore_errors=True)
-        (args.out / part).mkdir(parents=True)
-
-    mpnet = installed_path()
-    packed = quantise(load_file(str(mpnet / "model.safetensors")))
-    names = sorted(packed, key=lambda n: (n.removesuffix(".scale"), n))
-    half, size, first = sum(v.nbytes for v in packed.values()) / 2, 0, {}
-    for name in names:
-        if size < half or (name.endswith(".scale") and name.removesuffix(".scale") in first):
-            first[name] = packed[name]
-            size += packed[name].nbytes
-    save_file(first, str(args.out / "p1" / "mpnet-int8-a.safetensors"))
-    save_file({k: v for k, v in packed.items() if k not in first}, str(args.out / "p2" / "mpnet-int8-b.safetensors"))
-    small = args.out / "p2" / "mpnet-files"
-    small.mkdir()
-    for name in SMALL_FILES:
-        shutil.copy2(mpnet / name, small / name)
-    with tarfile.open(args.out / "p2" / "data.tar.xz", "w:xz") as tar:
-        tar.add(args.shared / "data", arcname="data")
-    for wheel in args.wheels.glob("sentencex-*cp312*.whl"):
-        shutil.copy2(wheel, args.out / "p2" / wheel.name)
-
+def student_encoder(folder: Path) -> None:
+    """The bottom STUDENT_LAYERS layers of the packaged MiniLM in bf16, word embeddings as int8 rows."""
     minilm = default_encoder_path()
-    student = {}
+    kept = {}
     for name, value in load_file(str(minilm / "model.safetensors")).items():
         plain = name.removeprefix("bert.")
-        if plain.startswith("encoder.layer."):
-            if int(plain.split(".")[2]) >= STUDENT_LAYERS:
-                continue
-            student[name] = value.float().contiguous()
-        elif plain.startswith("embeddings.word_embeddings"):
-            student[name] = value.to(torch.float16).contiguous()
-        else:
-            student[name] = value.contiguous()
-    folder = args.out / "p3" / "minilm4"
-    folder.mkdir()
-    save_file(student, str(folder / "model.safetensors"))
+        if plain.startswith("encoder.layer.") and int(plain.split(".")[2]) >= STUDENT_LAYERS:
+            continue
+        kept[name] = value
+    folder.mkdir(parents=True)
+    save_file(quantise(kept, keep="encoder.layer."), str(folder / "model.safetensors"))
     for path in minilm.iterdir():
         if path.is_file() and path.suffix in {".json", ".txt"}:
             shutil.copy2(path, folder / path.name)
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps(config | {"num_hidden_layers": STUDENT_LAYERS}, indent=2))
-    for part in ("p1", "p2", "p3"):
-        total = sum(f.stat().st_size for f in (args.out / part).rglob("*") if f.is_file())
-        print(f"{part}: {total / 2**20:.1f} MiB")
+
+
+def main() -> None:
+    """Write the payload tar and split it into chunk folders under --out."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--wheels", type=Path, required=True, help="folder with the cp312 sentencex wheel")
+    parser.add_argument("--out", type=Path, default=Path("build/device"))
+    parser.add_argument("--chunk-mib", type=float, default=46.0)
+    args = parser.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    payload = args.out / "payload"
+    payload.mkdir(parents=True)
+
+    mpnet = installed_path()
+    save_file(quantise(load_file(str(mpnet / "model.safetensors"))), str(payload / "mpnet-int8.safetensors"))
+    (payload / "mpnet-files").mkdir()
+    for name in SMALL_FILES:
+        shutil.copy2(mpnet / name, payload / "mpnet-files" / name)
+    student_encoder(payload / "minilm4")
+    with tarfile.open(payload / "data.tar.xz", "w:xz") as tar:
+        tar.add(args.shared / "data", arcname="data")
+    for wheel in args.wheels.glob("sentencex-*cp312*.whl"):
+        shutil.copy2(wheel, payload / wheel.name)
+
+    whole = args.out / "payload.tar"
+    with tarfile.open(whole, "w") as tar:
+        tar.add(payload, arcname="payload")
+    chunk = int(args.chunk_mib * 2**20)
+    with whole.open("rb") as source:
+        index = 1
+        while block := source.read(chunk):
+            folder = args.out / f"c{index}"
+            folder.mkdir()
+            (folder / f"payload.tar.{index:03d}").write_bytes(block)
+            print(f"c{index}: {len(block) / 2**20:.1f} MiB")
+            index += 1
+    whole.unlink()
+    shutil.rmtree(payload)
 
 
 if __name__ == "__main__":
