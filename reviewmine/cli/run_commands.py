@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,12 +12,25 @@ from ._common import DbOption, JsonOption, emit_json
 from ._progress import AnalyzeProgress
 from ._terminal import echo
 
+if TYPE_CHECKING:
+    from ..jobs.config import JobConfig
+
 
 def run(
     jobfile: Annotated[Path, typer.Argument(help="The TOML job file (see docs/scheduling.md).")],
     check: Annotated[bool, typer.Option("--check", help="Only validate the job file and list every problem.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log to the file only (for cron).")] = False,
     db: DbOption = None,
+    clv: Annotated[
+        str | None, typer.Option("--clv", help="Average customer lifetime value; overrides the job's [value] clv.")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO 4217 code of the CLV; overrides [value] currency.")
+    ] = None,
+    customers_per_review: Annotated[
+        str | None,
+        typer.Option("--customers-per-review", help="Customers one review stands for; overrides the job's value."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a scheduled job: collect every source incrementally, analyse new reviews, write the reports and
@@ -31,17 +45,25 @@ def run(
         reviewmine run --check nightly.toml
 
         reviewmine run nightly.toml --quiet      # in cron; the log is in the job's output folder
+
+        reviewmine run nightly.toml --clv 420 --currency EUR   # money in "What it is worth" for this run
     """
     from ..jobs.config import load_job, require_job_extras
 
     job = load_job(jobfile)
+    job = _with_value_options(job, clv, currency, customers_per_review)
     require_job_extras(job)  # before anything is collected (or --check says ok): a slim install cannot tag
     if check:
         sources = sum(len(b.sources) for b in job.brands)
+        value = job.value
+        money = value is not None and value.money
         if as_json:
-            emit_json({"ok": True, "brands": len(job.brands), "sources": sources, "alerts": len(job.alerts)})
+            inputs = asdict(value) if value is not None else None
+            emit_json({"ok": True, "brands": len(job.brands), "sources": sources, "alerts": len(job.alerts)} | {
+                "value": inputs})  # fmt: skip
         else:
-            echo(f"{jobfile}: ok ({len(job.brands)} brands, {sources} sources, {len(job.alerts)} alert rules)")
+            worth = f"; CLV {value.currency} {value.clv:,.2f}" if money else ""
+            echo(f"{jobfile}: ok ({len(job.brands)} brands, {sources} sources, {len(job.alerts)} alert rules{worth})")
         return
     from ..jobs.lock import run_lock
     from ..jobs.logs import setup_logging, teardown_logging
@@ -61,6 +83,27 @@ def run(
     elif not quiet:
         _print_summary(outcome.summary)
     raise typer.Exit(outcome.exit_code)
+
+
+def _with_value_options(job: JobConfig, clv: str | None, currency: str | None, per_review: str | None) -> JobConfig:
+    """The job with the given --clv/--currency/--customers-per-review in place of its [value] keys (exit 2 on a
+    bad one, naming the option or the key it came from)."""
+    if clv is None and currency is None and per_review is None:
+        return job
+    from dataclasses import replace
+
+    from ..analysis.value import value_inputs
+
+    written = job.value
+    given = (
+        (clv, "--clv", written.clv if written and written.money else None, "value.clv"),
+        (currency, "--currency", written.currency if written and written.money else None, "value.currency"),
+        (per_review, "--customers-per-review", written.customers_per_review if written else None,
+         "value.customers_per_review"),
+    )  # fmt: skip
+    values = [option if option is not None else kept for option, _, kept, _ in given]
+    names = [name if option is not None else key for option, name, _, key in given]
+    return replace(job, value=value_inputs(*values, names=names))
 
 
 def _print_summary(summary: dict) -> None:

@@ -3,6 +3,7 @@ command line and in a job file; the checked-in ISO 4217 list has the right shape
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,20 @@ def test_currency_list_is_iso_4217_shaped() -> None:
     assert all(len(code) == 3 and code.isascii() and code.isupper() for code in CURRENCIES)
     assert {"EUR", "USD", "GBP", "JPY", "CHF", "CNY", "INR", "BRL", "ZAR", "XOF", "XCG"} <= CURRENCIES
     assert not {"XXX", "XTS", "XAU", "HRK", "DEM", "EURO"} & CURRENCIES  # test, metal, withdrawn, made up
+
+
+def test_run_options_override_the_job_files_value_table(tmp_path: Path) -> None:
+    """`reviewmine run --clv/--currency/--customers-per-review` replace the job's [value] keys one by one; a bad
+    option is exit 2 naming the option, before anything runs."""
+    path = _job(tmp_path, 'clv = 420\ncurrency = "EUR"\ncustomers_per_review = 5\n')
+    result = runner.invoke(app, ["run", "--check", "--json", str(path), "--clv", "99.5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["value"] == {"clv": 99.5, "currency": "EUR", "customers_per_review": 5.0}
+    plain = tmp_path / "plain.toml"
+    plain.write_text(JOB, encoding="utf-8")
+    result = runner.invoke(app, ["run", "--check", str(plain), "--clv", "240", "--currency", "gbp"])
+    assert result.exit_code == 0 and "CLV GBP 240.00" in result.output
+    for args, where in ((["--clv", "-1"], "--clv"), (["--currency", "EUX"], "--currency"), (["--clv", "9"], "--clv")):
+        result = runner.invoke(app, ["run", "--check", str(plain if where == "--clv" and args[1] == "9" else path),
+                                     *args])  # fmt: skip
+        assert result.exit_code == EXIT_USAGE and where in result.output, result.output
