@@ -122,6 +122,7 @@ _BATCH_ENDS = [
     {"comm": 409, "xdom": 276, "gen": 108, "loy": 210, "loy2": 0},
     {"comm": 609, "xdom": 656, "gen": 143, "loy": 235, "loy2": 0},
     {"comm": 609, "xdom": 656, "gen": 162, "loy": 254, "loy2": 0},
+    {"comm": 609, "xdom": 656, "gen": 162, "loy": 254, "loy2": 414},
 ]
 
 
