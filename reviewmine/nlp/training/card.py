@@ -66,6 +66,16 @@ def _speed_section(speed: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _earlier_runs(training: dict[str, Any]) -> str:
+    """The runs a continued model (``--init-from``) stands on, oldest first: "10 epochs on cuda, then 3 on cpu"."""
+    runs = []
+    earlier = training.get("earlier_training")
+    while earlier:
+        runs.append(f"{len(earlier.get('history') or [])} epochs on {earlier.get('device', 'cpu')}")
+        earlier = earlier.get("earlier_training")
+    return ", then ".join(reversed(runs))
+
+
 def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     """The model card's text for a config (TaggerConfig) and the metrics of `evaluate_splits`."""
     summary = metrics.get("summary", {})
@@ -110,6 +120,9 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     where = cfg.training.get("device") or trained.get("device", "cpu")
     minutes = sum(epoch.get("seconds", 0) for epoch in history) / 60
     run = f"{len(history)} epochs on {where}, {minutes:.0f} minutes, seed {trained.get('seed')}"
+    earlier = _earlier_runs(cfg.training)
+    if earlier:
+        run += f", continuing {earlier} (config.json: `training.earlier_training`)"
     return _CARD.format(
         run=run,
         review=review,
