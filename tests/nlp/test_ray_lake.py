@@ -65,7 +65,11 @@ def test_lake_mode_reads_and_writes_file_urls_with_the_local_engines_tags_and_re
     expected = local_tags[0]
     assert summary["sentences"] == len(written) == len(expected)
     for column in SENTENCE_COLUMNS:
-        if column != "rating_normalised":  # not in this input
+        if column == "rating_normalised":  # not in this input
+            continue
+        if pd.api.types.is_float_dtype(expected[column]):  # bf16 batches of other shapes: the 4th decimal may differ
+            assert written[column].to_numpy() == pytest.approx(expected[column].to_numpy(), abs=2e-3), column
+        else:
             assert _plain(written[column]) == _plain(expected[column]), column
     months = {p.name for p in out.glob("brand=*/month=*")}
     assert months == {f"month={m}" for m in expected["published_at"].dt.strftime("%Y-%m")}
