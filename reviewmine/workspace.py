@@ -181,7 +181,7 @@ class Workspace:
             return nps.compute_nps(reviews, period=period, by=by, min_responses=least)
         survey = nps.survey_responses(reviews)
         sentences = self.sentences(brand, since=since, until=until, model=model) if len(survey) else None
-        least = 100 if min_responses is None else min_responses
+        least = nps.MIN_DRIVER_RESPONSES if min_responses is None else min_responses
         result = nps.compute_nps_drivers(sentences, survey, min_responses=least)
         return result.features if table == "drivers" else result.models
 

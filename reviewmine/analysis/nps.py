@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DETRACTOR_MAX",
     "EMOTION_GROUPS",
+    "MIN_DRIVER_RESPONSES",
     "MIN_RESPONSES",
     "NPS_COLUMNS",
     "NPS_DRIVER_COLUMNS",
@@ -62,6 +63,8 @@ SURVEY_SCALE = (0.0, 10.0)
 PROMOTER_MIN, DETRACTOR_MAX = 9.0, 6.0
 MIN_RESPONSES = 30
 """Fewest responses for an NPS to be shown; below it a row has counts only."""
+MIN_DRIVER_RESPONSES = 100
+"""Fewest responses with a tagged comment for the NPS drivers to be fitted (as the rating drivers' min_reviews)."""
 PERIODS: dict[str, str | None] = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y", "all": None}
 _ALIASES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 EMOTION_GROUPS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
@@ -110,8 +113,7 @@ def survey_responses(reviews: pd.DataFrame | None) -> pd.DataFrame:
     hi = pd.to_numeric(reviews["rating_max"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     score = pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     keep = (lo == SURVEY_SCALE[0]) & (hi == SURVEY_SCALE[1]) & (score >= 0) & (score <= 10)
-    out = reviews[keep].drop_duplicates("review_key").copy()
-    out["score"] = pd.to_numeric(out["rating"], errors="coerce").astype(float)
+    out = reviews[keep].assign(score=score[keep]).drop_duplicates("review_key")
     out["group"] = np.where(out["score"] >= PROMOTER_MIN, "promoter",
                             np.where(out["score"] <= DETRACTOR_MAX, "detractor", "passive"))  # fmt: skip
     return out.reset_index(drop=True)
@@ -261,7 +263,7 @@ def compute_nps_drivers(
     reviews: pd.DataFrame | None,
     *,
     min_mentions: int = 30,
-    min_responses: int = 100,
+    min_responses: int = MIN_DRIVER_RESPONSES,
     resamples: int = 200,
     level: float = 0.95,
     seed: int = 0,

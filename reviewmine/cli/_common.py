@@ -26,6 +26,16 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+# The value inputs of "What it is worth" (analysis/value.py), on report, export and run.
+ClvOption = Annotated[
+    str | None,
+    typer.Option("--clv", help="Average customer lifetime value: money in 'What it is worth' (with --currency)."),
+]
+CurrencyOption = Annotated[str | None, typer.Option("--currency", help="ISO 4217 code of --clv, e.g. EUR.")]
+PerReviewOption = Annotated[
+    str | None,
+    typer.Option("--customers-per-review", help="Customers one review stands for (default 1: per reviewer)."),
+]
 
 
 class ErrorHandlingGroup(TyperGroup):

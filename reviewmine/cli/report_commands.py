@@ -12,7 +12,7 @@ import typer
 from .._files import write_atomic
 from ..errors import InputError, UsageError
 from ..tables import EXPORT_TABLES
-from ._common import DbOption
+from ._common import ClvOption, CurrencyOption, DbOption, PerReviewOption
 
 ReportFormat = StrEnum("ReportFormat", {name: name for name in ("html", "md", "json")})  # type: ignore[misc]
 ExportTable = StrEnum("ExportTable", {name: name for name in EXPORT_TABLES})  # type: ignore[misc]
@@ -25,13 +25,6 @@ ModelOption = Annotated[
     typer.Option("--model", "-m", help="Model version, name or folder of the tags (default: the latest analysed)."),
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")]
-_ClvOption = Annotated[
-    str | None, typer.Option("--clv", help="value tables: average customer lifetime value (with --currency).")
-]
-_CurrencyOption = Annotated[str | None, typer.Option("--currency", help="value tables: ISO 4217 code of --clv.")]
-_PerReviewOption = Annotated[
-    str | None, typer.Option("--customers-per-review", help="value tables: customers one review stands for.")
-]
 
 
 def _write_text(text: str, output: Path | None) -> None:
@@ -56,15 +49,9 @@ def report(
     ] = None,
     output: OutputOption = None,
     db: DbOption = None,
-    clv: Annotated[
-        str | None,
-        typer.Option("--clv", help="Average customer lifetime value: money in 'What it is worth' (with --currency)."),
-    ] = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 code of --clv, e.g. EUR.")] = None,
-    customers_per_review: Annotated[
-        str | None,
-        typer.Option("--customers-per-review", help="Customers one review stands for (default 1: per reviewer)."),
-    ] = None,
+    clv: ClvOption = None,
+    currency: CurrencyOption = None,
+    customers_per_review: PerReviewOption = None,
 ) -> None:
     """Write a reputation report of a brand: headline risk and why, trends, drivers, emotions, loyalty and
     what it is worth, quotes linking to the reviews, competitors and coverage.
@@ -140,9 +127,9 @@ def export(
         ),
     ] = None,
     db: DbOption = None,
-    clv: _ClvOption = None,
-    currency: _CurrencyOption = None,
-    customers_per_review: _PerReviewOption = None,
+    clv: ClvOption = None,
+    currency: CurrencyOption = None,
+    customers_per_review: PerReviewOption = None,
 ) -> None:
     """Export a tidy table behind the report as CSV, Parquet or JSON Lines.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import DbOption, JsonOption, emit_json
+from ._common import ClvOption, CurrencyOption, DbOption, JsonOption, PerReviewOption, emit_json
 from ._progress import AnalyzeProgress
 from ._terminal import echo
 
@@ -21,16 +21,9 @@ def run(
     check: Annotated[bool, typer.Option("--check", help="Only validate the job file and list every problem.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log to the file only (for cron).")] = False,
     db: DbOption = None,
-    clv: Annotated[
-        str | None, typer.Option("--clv", help="Average customer lifetime value; overrides the job's [value] clv.")
-    ] = None,
-    currency: Annotated[
-        str | None, typer.Option("--currency", help="ISO 4217 code of the CLV; overrides [value] currency.")
-    ] = None,
-    customers_per_review: Annotated[
-        str | None,
-        typer.Option("--customers-per-review", help="Customers one review stands for; overrides the job's value."),
-    ] = None,
+    clv: ClvOption = None,
+    currency: CurrencyOption = None,
+    customers_per_review: PerReviewOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a scheduled job: collect every source incrementally, analyse new reviews, write the reports and
@@ -38,7 +31,8 @@ def run(
 
     One failing source does not stop the others; a second run on the same database while one is going exits at
     once. Exit codes: 0 ok, 1 something failed (see the summary), 4 nothing failed but a collection was partial,
-    3 none of those but an alert rule fired (and was sent).
+    3 none of those but an alert rule fired (and was sent). --clv, --currency and --customers-per-review
+    replace the job file's [value] keys for this run.
 
     Examples:
 
@@ -94,15 +88,10 @@ def _with_value_options(job: JobConfig, clv: str | None, currency: str | None, p
 
     from ..analysis.value import value_inputs
 
-    written = job.value
-    given = (
-        (clv, "--clv", written.clv if written and written.money else None, "value.clv"),
-        (currency, "--currency", written.currency if written and written.money else None, "value.currency"),
-        (per_review, "--customers-per-review", written.customers_per_review if written else None,
-         "value.customers_per_review"),
-    )  # fmt: skip
-    values = [option if option is not None else kept for option, _, kept, _ in given]
-    names = [name if option is not None else key for option, name, _, key in given]
+    options = {"clv": clv, "currency": currency, "customers_per_review": per_review}
+    kept = asdict(job.value) if job.value is not None else dict.fromkeys(options)
+    values = [kept[key] if given is None else given for key, given in options.items()]
+    names = [f"value.{key}" if given is None else "--" + key.replace("_", "-") for key, given in options.items()]
     return replace(job, value=value_inputs(*values, names=names))
 
 

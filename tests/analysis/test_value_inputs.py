@@ -131,7 +131,11 @@ def test_run_options_override_the_job_files_value_table(tmp_path: Path) -> None:
     plain.write_text(JOB, encoding="utf-8")
     result = runner.invoke(app, ["run", "--check", str(plain), "--clv", "240", "--currency", "gbp"])
     assert result.exit_code == 0 and "CLV GBP 240.00" in result.output
-    for args, where in ((["--clv", "-1"], "--clv"), (["--currency", "EUX"], "--currency"), (["--clv", "9"], "--clv")):
-        result = runner.invoke(app, ["run", "--check", str(plain if where == "--clv" and args[1] == "9" else path),
-                                     *args])  # fmt: skip
+    bad = (
+        (path, ["--clv", "-1"], "--clv"),
+        (path, ["--currency", "EUX"], "--currency"),
+        (plain, ["--clv", "9"], "--clv"),
+    )  # the last: a CLV without a currency anywhere
+    for job, args, where in bad:
+        result = runner.invoke(app, ["run", "--check", str(job), *args])
         assert result.exit_code == EXIT_USAGE and where in result.output, result.output
