@@ -41,7 +41,8 @@ class UsageError(InputError):
     """A command-line value wrong on its face: malformed, not one of the choices, or contradicting another option.
 
     Exit 2, as click's own usage errors. A well-formed value naming something that is missing or unusable (a file,
-    a folder, a brand, a model) stays an InputError (exit 1), and so does bad data in a file or a page.
+    a folder, a brand, a model) stays an InputError (exit 1), and so does bad data in a file or a page. A job
+    file's problems are exit 2 too (``jobs.config.JobFileError``): the file is the run's options written down.
     """
 
     exit_code = EXIT_USAGE

@@ -45,7 +45,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import EXIT_USAGE, InputError
 from ._toml_lines import KeyPath, TomlLines, format_key_path
 
 __all__ = [
@@ -106,7 +106,14 @@ PARTIAL_COLLECTION = "partial_collection"
 
 
 class JobFileError(InputError):
-    """One or more problems in a job file, each with its line (None where the text does not show it)."""
+    """One or more problems in a job file, each with its line (None where the text does not show it).
+
+    Exit 2, like a usage error: the job file is the run's options written down, checked before anything runs, so
+    nothing was done (issue 21 asks this of a bad ``[value]``; every job-file problem follows it). A file that cannot
+    be read at all stays an InputError (exit 1).
+    """
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, path: Path, problems: list[tuple[int | None, str]]) -> None:
         self.path, self.problems = path, problems

@@ -110,7 +110,7 @@ def test_job_file_value_problems_name_key_and_line(tmp_path: Path, value: str, l
     assert caught.value.problems == [(line, caught.value.problems[0][1])]
     assert message in caught.value.problems[0][1]
     result = runner.invoke(app, ["run", "--check", str(tmp_path / "job.toml")])
-    assert result.exit_code != 0 and message in result.output
+    assert result.exit_code == 2 and message in result.output  # a usage error, like --clv -420
 
 
 def test_currency_list_is_iso_4217_shaped() -> None:

@@ -83,7 +83,7 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
         load_job(path)
     assert info.value.problems[0][0] == line
     result = runner.invoke(app, ["run", "--check", str(path)])
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert result.stderr.splitlines() == [f"error: {path}:{line}: {info.value.problems[0][1]}"]
     assert "Traceback" not in result.output and "column" in result.stderr
 
@@ -153,7 +153,7 @@ def test_a_wrong_type_names_the_key_and_its_line(
     [(at, message)] = info.value.problems  # one problem: no follow-on noise ("needs a name", "no sources")
     assert at == line and message.startswith(f"{key_path}: ") and expected in message, message
     result = runner.invoke(app, ["run", "--check", str(path)])
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     where = f"{path}:{line}" if line else str(path)
     assert result.stderr.startswith(f"error: {where}: {key_path}: ") and expected in result.stderr, result.stderr
     assert "Traceback" not in result.output
