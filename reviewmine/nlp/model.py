@@ -107,6 +107,10 @@ class TaggerConfig:
     # What category *detection* reads: each category's label-attention vector ("label_attention") or the
     # sentence's mean-pooled vector ("mean"). Category polarity always reads the label-attention vectors.
     category_pooling: str = "label_attention"
+    # What the loyalty signals read: the mean-pooled sentence vector ("mean", every model before tagger-6) or one
+    # label-attention vector per signal ("label_attention"): "won't be back" at the end of a long complaint is a
+    # few tokens that a mean over the sentence dilutes.
+    loyalty_pooling: str = "mean"
     pooling: str = "mean"
     head_dropout: float = 0.1
     model_version: str = "reviewmine-tagger-untrained"
@@ -165,6 +169,11 @@ class Tagger(nn.Module):
                 f"unknown category_pooling {config.category_pooling!r} (one of {', '.join(_CATEGORY_POOLINGS)})",
                 where="model config",
             )
+        if config.loyalty_pooling not in _CATEGORY_POOLINGS:
+            raise InputError(
+                f"unknown loyalty_pooling {config.loyalty_pooling!r} (one of {', '.join(_CATEGORY_POOLINGS)})",
+                where="model config",
+            )
         self.dropout = nn.Dropout(config.head_dropout)
         self.category_attention = _LabelAttention(hidden, n_cat)
         # Per-category detection and polarity weights, applied to each category's own vector.
@@ -175,10 +184,24 @@ class Tagger(nn.Module):
         self.polarity_head = nn.Linear(hidden, len(config.polarities))
         self.emotion_head = nn.Linear(hidden, len(config.emotions))
         self.loyalty_head = nn.Linear(hidden, len(config.loyalty))
+        if config.loyalty_pooling == "label_attention":
+            self.add_loyalty_attention()
         # Review polarity: a linear head on a sentence's pooled vector whose outputs are averaged over the
         # review's sentences (= the head on the mean sentence vector); fitted after training (review_head.py).
         self.review_head = nn.Linear(hidden, 1)
         self.ekman_head = nn.Linear(hidden, len(EKMAN_GROUPS))  # used when config.ekman_rule == EKMAN_HEAD
+
+    def add_loyalty_attention(self) -> None:
+        """Loyalty signals read one label-attention vector each (``loyalty_pooling = "label_attention"``).
+
+        The per-signal weights start from ``loyalty_head``'s, so a model continued with this pooling starts near
+        what it knew (the attention starts almost uniform: a mean over the tokens).
+        """
+        hidden, n_signals = self.config.hidden_size, len(self.config.loyalty)
+        self.config.loyalty_pooling = "label_attention"
+        self.loyalty_attention = _LabelAttention(hidden, n_signals)
+        self.loyalty_weight = nn.Parameter(self.loyalty_head.weight.detach().clone())
+        self.loyalty_bias = nn.Parameter(self.loyalty_head.bias.detach().clone())
 
     # -- construction -------------------------------------------------------------------------------------
 
@@ -303,10 +326,16 @@ class Tagger(nn.Module):
             "category_polarity": category_polarity,
             "polarity": self.polarity_head(pooled),
             "emotion": self.emotion_head(pooled),
-            "loyalty": self.loyalty_head(pooled),
+            "loyalty": self._loyalty(states, attention_mask, pooled),
             "review": self.review_head(pooled).squeeze(-1),
             "ekman": self.ekman_head(pooled),
         }
+
+    def _loyalty(self, states: Tensor, mask: Tensor, pooled: Tensor) -> Tensor:
+        if self.config.loyalty_pooling == "mean":
+            return self.loyalty_head(pooled)
+        per_signal = self.dropout(self.loyalty_attention(states, mask))  # (B, L, H)
+        return torch.einsum("blh,lh->bl", per_signal, self.loyalty_weight) + self.loyalty_bias
 
     def pooled(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
         """Token states (B,T,H) and their mean over the real tokens (B,H): the sentence vector."""

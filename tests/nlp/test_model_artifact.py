@@ -196,3 +196,23 @@ def test_default_artifact_is_small_complete_and_loads() -> None:
     probs = Tagger.load(folder).probabilities(["The waiter was rude.", "Cheap and tasty pizza."])
     people, product = CATEGORIES.index("people"), CATEGORIES.index("product")
     assert probs["category"][0, people] > 0.5 and probs["category"][1, product] > 0.5
+
+
+def test_loyalty_label_attention_starts_from_the_mean_head_and_round_trips(tmp_path: Path) -> None:
+    """``add_loyalty_attention`` (train --loyalty-pooling label_attention on a continued model) starts where the
+    mean-pooled head was, and the new pooling is saved with the model."""
+    model = Tagger.from_encoder()
+    before = _outputs(model)["loyalty"]
+    model.add_loyalty_attention()
+    moved = _outputs(model)["loyalty"]
+    torch.testing.assert_close(moved, before, atol=0.02, rtol=0.0)  # near-uniform attention = the token mean
+    with torch.no_grad():
+        model.loyalty_attention.queries.add_(torch.randn_like(model.loyalty_attention.queries))
+    trained = _outputs(model)["loyalty"]
+    model.save(tmp_path)
+    loaded = Tagger.load(tmp_path)
+    assert loaded.config.loyalty_pooling == "label_attention"
+    torch.testing.assert_close(_outputs(loaded)["loyalty"], trained, atol=2e-3, rtol=1e-3)  # heads in fp16
+    config = json.loads((tmp_path / CONFIG_FILE).read_text(encoding="utf-8"))
+    with pytest.raises(InputError, match="loyalty_pooling"):
+        Tagger(TaggerConfig.from_dict(config | {"loyalty_pooling": "max"}), loaded.encoder, None, tmp_path)

@@ -63,6 +63,9 @@ class TrainSettings:
     lora_dropout: float = 0.05
     # What category detection reads (TaggerConfig.category_pooling): "label_attention" or "mean".
     category_pooling: str = "label_attention"
+    # TaggerConfig.loyalty_pooling: "" keeps what the model has ("mean" for a new one); "label_attention" gives the
+    # loyalty signals one attention vector each, added to a model continued with --init-from.
+    loyalty_pooling: str = ""
     # TaggerConfig.encoder_layers: keep only the bottom N encoder layers (0 = all). 4 layers tag about 1.4x as many
     # reviews a second as 6 with the same accuracy within seed noise (docs/model.md, tagger-4).
     encoder_layers: int = 4

@@ -271,6 +271,7 @@ def tagger_config(settings: TrainSettings) -> TaggerConfig:
     return TaggerConfig(
         max_length=settings.max_length,
         category_pooling=settings.category_pooling,
+        loyalty_pooling=settings.loyalty_pooling or "mean",
         encoder_layers=settings.encoder_layers,
     )
 
@@ -310,6 +311,12 @@ def train(
         model.train()
     else:
         model = Tagger.from_encoder(encoder_path, tagger_config(settings))
+    if settings.loyalty_pooling not in ("", model.config.loyalty_pooling):
+        if settings.loyalty_pooling != "label_attention":
+            raise InputError(
+                "a model continued with --init-from can only move to label_attention", where="--loyalty-pooling"
+            )
+        model.add_loyalty_attention()
     earlier = model.config.training if init_from is not None else None
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
     if settings.unlabelled_per_epoch > 0:
