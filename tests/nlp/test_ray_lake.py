@@ -69,6 +69,9 @@ def test_lake_mode_reads_and_writes_file_urls_with_the_local_engines_tags_and_re
             continue
         if pd.api.types.is_float_dtype(expected[column]):  # bf16 batches of other shapes: the 4th decimal may differ
             assert written[column].to_numpy() == pytest.approx(expected[column].to_numpy(), abs=2e-3), column
+        elif pd.api.types.is_bool_dtype(expected[column]):  # ...so a probability that close to a threshold may flip
+            flipped = int((written[column].to_numpy() != expected[column].to_numpy()).sum())
+            assert flipped <= max(1, len(expected) // 500), (column, flipped)
         else:
             assert _plain(written[column]) == _plain(expected[column]), column
     months = {p.name for p in out.glob("brand=*/month=*")}
