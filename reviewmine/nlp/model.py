@@ -47,7 +47,7 @@ _ENCODER_PREFIX = "encoder."
 # A low-rank encoder delta (a merged LoRA adapter) is stored as two factors: delta = up @ down.
 _UP, _DOWN, _SCALE = ".delta_up", ".delta_down", "_scale"
 _FORMAT_VERSION = 1
-_CATEGORY_POOLINGS = ("label_attention", "mean")
+_POOLINGS = ("label_attention", "mean")  # category_pooling and loyalty_pooling
 EKMAN_HEAD = "ekman_head"  # ekman_rule: a head trained on the group labels
 EKMAN_FROM_MEMBERS = "max_member_probability"  # ekman_rule: the highest probability among the group's members
 
@@ -164,16 +164,9 @@ class Tagger(nn.Module):
         self.encoder_path = encoder_path
         hidden = config.hidden_size
         n_cat = len(config.categories)
-        if config.category_pooling not in _CATEGORY_POOLINGS:
-            raise InputError(
-                f"unknown category_pooling {config.category_pooling!r} (one of {', '.join(_CATEGORY_POOLINGS)})",
-                where="model config",
-            )
-        if config.loyalty_pooling not in _CATEGORY_POOLINGS:
-            raise InputError(
-                f"unknown loyalty_pooling {config.loyalty_pooling!r} (one of {', '.join(_CATEGORY_POOLINGS)})",
-                where="model config",
-            )
+        for key in ("category_pooling", "loyalty_pooling"):
+            if (value := getattr(config, key)) not in _POOLINGS:
+                raise InputError(f"unknown {key} {value!r} (one of {', '.join(_POOLINGS)})", where="model config")
         self.dropout = nn.Dropout(config.head_dropout)
         self.category_attention = _LabelAttention(hidden, n_cat)
         # Per-category detection and polarity weights, applied to each category's own vector.

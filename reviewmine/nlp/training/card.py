@@ -121,6 +121,7 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     minutes = sum(epoch.get("seconds", 0) for epoch in history) / 60
     run = f"{len(history)} epochs on {where}, {minutes:.0f} minutes, seed {trained.get('seed')}"
     earlier = _earlier_runs(cfg.training)
+    attention_loyalty = cfg.loyalty_pooling == "label_attention"
     if earlier:
         run += f", continuing {earlier} (config.json: `training.earlier_training`)"
     return _CARD.format(
@@ -129,8 +130,8 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
         tuning=tuning,
         layers=layers,
         ekman=ekman,
-        loyalty=" and per loyalty signal" if cfg.loyalty_pooling == "label_attention" else "",
-        mean_loyalty="and " if cfg.loyalty_pooling == "label_attention" else "loyalty and ",
+        loyalty=" and per loyalty signal" if attention_loyalty else "",
+        mean_loyalty="and " if attention_loyalty else "loyalty and ",
         verdict=verdict,
         version=cfg.model_version,
         encoder=cfg.encoder,
