@@ -124,6 +124,13 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     attention_loyalty = cfg.loyalty_pooling == "label_attention"
     if earlier:
         run += f", continuing {earlier} (config.json: `training.earlier_training`)"
+    averaged = cfg.training.get("averaged")
+    if averaged:
+        seeds = ", ".join(str(seed) for seed in averaged.get("seeds", []))
+        run += (
+            f"; the weights are the average of {len(averaged.get('models', []))} such runs (seeds {seeds}), cut back "
+            f"to rank {averaged.get('rank')} (config.json: `training.averaged`)"
+        )
     return _CARD.format(
         run=run,
         review=review,
