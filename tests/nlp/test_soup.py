@@ -47,6 +47,15 @@ def test_the_encoder_difference_is_cut_to_the_rank() -> None:
     assert float(torch.linalg.norm(delta - mean_delta)) == pytest.approx(float(singular[2:].norm()), rel=1e-3)
 
 
+def test_the_card_names_the_averaged_runs() -> None:
+    from reviewmine.nlp.training.card import render_card
+
+    config = TaggerConfig(
+        training={"settings": {"seed": 13}, "averaged": {"models": ["a", "b"], "seeds": [13, 14], "rank": 64}}
+    )
+    assert "the average of 2 such runs (seeds 13, 14), cut back to rank 64" in render_card(config, {})
+
+
 def test_models_of_other_shapes_do_not_average() -> None:
     with pytest.raises(InputError, match="other weights"):
         average_taggers([_tagger(1), Tagger.from_encoder(config=TaggerConfig(encoder_layers=3))], rank=2)

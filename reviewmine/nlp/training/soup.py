@@ -1,11 +1,11 @@
 """Average the weights of runs continued from the same model (a "model soup", Wortsman et al. 2022).
 
 Two seeds of one recipe, both continued from the same artifact, land close enough in weight space that their
-average is a model of its own, and usually a better one than either (reviewmine-tagger-7 is the average of two
-seeds: docs/model-experiments.md, session 16). The averaged encoder difference is cut back to the runs' LoRA rank
-(a truncated SVD of each layer's difference), so the artifact stays as small as one run's and a later
-``--init-from`` continues it as one adapter. Thresholds and the review rule are tuned again on the tune splits,
-then the report splits are measured, as at the end of `train`.
+average is a model of its own, often better than either on most families (reviewmine-tagger-7 is the average of
+two seeds; it got back the GoEmotions each run had lost: docs/model-experiments.md, session 16). The averaged
+encoder difference is cut back to the runs' LoRA rank (a truncated SVD of each layer's difference), so the
+artifact stays as small as one run's and a later ``--init-from`` continues it as one adapter. Thresholds and
+the review rule are tuned again on the tune splits, then the report splits are measured, as at the end of `train`.
 
     python -m reviewmine.nlp.training.soup --out build/soup build/run-a build/run-b
 """
