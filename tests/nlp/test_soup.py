@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from reviewmine.errors import InputError
-from reviewmine.nlp.model import Tagger, TaggerConfig, load_encoder
+from reviewmine.nlp.model import ENCODER_PREFIX, Tagger, TaggerConfig, default_encoder_path, load_encoder
 from reviewmine.nlp.training.soup import average_taggers
 
 LAYER = "encoder.encoder.layer.1.intermediate.dense.weight"
@@ -25,7 +25,7 @@ def _tagger(seed: int, rank: int = 2) -> Tagger:
 
 
 def _base() -> torch.Tensor:
-    return load_encoder(Tagger.from_encoder().encoder_path, 2)[0].state_dict()[LAYER.removeprefix("encoder.")]
+    return load_encoder(default_encoder_path(), 2)[0].state_dict()[LAYER.removeprefix(ENCODER_PREFIX)]
 
 
 def test_the_average_is_the_mean_of_every_weight() -> None:

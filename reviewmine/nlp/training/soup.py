@@ -23,11 +23,10 @@ import torch
 from torch import Tensor
 
 from ...errors import InputError
-from ..model import Tagger, load_encoder
+from ..model import ENCODER_PREFIX, Tagger, load_encoder, low_rank_factors
 
 __all__ = ["average_taggers", "soup"]
 
-_ENCODER = "encoder."
 log = logging.getLogger(__name__)
 
 
@@ -46,8 +45,8 @@ def average_taggers(models: Sequence[Tagger], rank: int) -> Tagger:
     if rank:
         base = load_encoder(first.encoder_path, first.config.encoder_layers)[0].state_dict()
         for name, value in mean.items():
-            plain = name.removeprefix(_ENCODER)
-            if name.startswith(_ENCODER) and value.ndim == 2 and plain in base:
+            plain = name.removeprefix(ENCODER_PREFIX)
+            if name.startswith(ENCODER_PREFIX) and value.ndim == 2 and plain in base:
                 mean[name] = base[plain].float() + _truncated(value - base[plain].float(), rank)
     first.load_state_dict(mean)
     first.eval()
@@ -55,10 +54,9 @@ def average_taggers(models: Sequence[Tagger], rank: int) -> Tagger:
 
 
 def _truncated(delta: Tensor, rank: int) -> Tensor:
-    if not torch.count_nonzero(delta):
-        return delta
-    u, s, vh = torch.linalg.svd(delta, full_matrices=False)
-    return (u[:, :rank] * s[:rank]) @ vh[:rank]
+    """The best rank-``rank`` approximation: the leading directions of the factors `Tagger.save` stores."""
+    up, down = low_rank_factors(delta)
+    return up[:, :rank] @ down[:rank]
 
 
 def soup(

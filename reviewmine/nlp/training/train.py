@@ -23,7 +23,7 @@ import torch
 
 from ..._files import atomic_writer
 from ...errors import InputError
-from ..model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, Tagger, TaggerConfig, load_encoder
+from ..model import EKMAN_FROM_MEMBERS, EKMAN_HEAD, ENCODER_PREFIX, Tagger, TaggerConfig, load_encoder
 from .data import UNKNOWN, Example, Split, build_splits
 from .distill import check_teachers, teacher_logits, teacher_share
 from .lora import with_lora
@@ -144,7 +144,7 @@ def train_model(
             model.encoder, settings.lora_rank, settings.lora_alpha, settings.lora_dropout, base=base
         )
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
-    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith(ENCODER_PREFIX) and p.requires_grad]
     optimizer = torch.optim.AdamW(
         [{"params": encoder_params, "lr": settings.lr_encoder}, {"params": head_params, "lr": settings.lr_heads}],
         weight_decay=settings.weight_decay,
