@@ -16,6 +16,11 @@ _DEFAULT_MODEL = Path("models/reviewmine-tagger")
 _SETTINGS = TrainSettings()  # the defaults the help texts show: read here, never typed into them
 
 
+def _names(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of names ('' = none); None when the option was not given."""
+    return None if value is None else tuple(filter(None, value.split(",")))
+
+
 def _pairs(values: dict[str, float] | dict[str, int]) -> str:
     return ", ".join(f"{key}={value:g}" for key, value in values.items())
 
@@ -123,6 +128,43 @@ def train(
     seed: Annotated[
         int | None, typer.Option(help=f"Seed of weights, data order and dropout [default: {_SETTINGS.seed}].")
     ] = None,
+    teacher_targets: Annotated[
+        Path | None,
+        typer.Option(
+            "--teacher-targets",
+            help="A file of a teacher's logits per text (teacher_targets.py, e.g. the large model's): covered rows "
+            "learn (1 - share) * label + share * teacher, unlabelled pool rows the teacher alone.",
+        ),
+    ] = None,
+    teacher_families: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated families --teacher-targets teaches [default: every family in the file]."),
+    ] = None,
+    teacher_skip: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated sources that learn from their labels alone, never from --teacher-targets "
+            "(e.g. mams: the first teacher calls its neutral mentions positive) [default: none]."
+        ),
+    ] = None,
+    unlabelled_per_epoch: Annotated[
+        int | None,
+        typer.Option(
+            help="Unlabelled review sentences per epoch, taught by --teacher-targets alone "
+            f"[default: {_SETTINGS.unlabelled_per_epoch}]."
+        ),
+    ] = None,
+    loyalty_pooling: Annotated[
+        str | None,
+        typer.Option(help="mean, or label_attention (one attention vector per loyalty signal) [default: as loaded]."),
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(help="Seconds of training; the schedule is fitted to the steps that fit, 0 = no limit."),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help=f"CPU threads for training [default: {_SETTINGS.threads}].")
+    ] = None,
     device: Annotated[
         str | None,
         typer.Option(
@@ -181,10 +223,12 @@ def train(
         "epochs": epochs, "batch_size": batch_size, "goemotions_per_epoch": goemotions_per_epoch,
         "amazon_per_epoch": amazon_per_epoch, "lr_encoder": lr_encoder, "lora_rank": lora_rank,
         "lora_alpha": lora_alpha, "encoder_layers": encoder_layers,
-        "exclude": None if exclude is None else tuple(filter(None, exclude.split(","))),
-        "polarity_only": None if polarity_only is None else tuple(filter(None, polarity_only.split(","))),
+        "exclude": _names(exclude), "polarity_only": _names(polarity_only),
         "loss_weights": weights, "repeats": repeats, "teachers": teachers, "teacher_share": teacher_share,
-        "seed": seed, "device": device,
+        "teacher_targets": None if teacher_targets is None else str(teacher_targets),
+        "teacher_families": _names(teacher_families), "teacher_skip": _names(teacher_skip),
+        "unlabelled_per_epoch": unlabelled_per_epoch, "loyalty_pooling": loyalty_pooling,
+        "time_budget": time_budget, "threads": threads, "seed": seed, "device": device,
     }  # fmt: skip
     settings = TrainSettings(**{k: v for k, v in given.items() if v is not None})
     metrics = run_training(

@@ -111,3 +111,19 @@ def test_teacher_families_must_be_in_the_file(tmp_path: Path) -> None:
     settings = TrainSettings(epochs=1, batch_size=1, teacher_targets=str(path), teacher_families=("emotion",))
     with pytest.raises(InputError, match="has no emotion"):
         train_model(Tagger.from_encoder(), rows, settings, max_steps=1)
+
+
+@pytest.mark.parametrize(("skip", "rises"), [((), True), (("semeval2014",), False)])
+def test_teacher_skip_keeps_a_source_on_its_own_labels(tmp_path: Path, skip: tuple[str, ...], rises: bool) -> None:
+    """The teacher is sure of every category, the label says none: a skipped source follows its label."""
+    path = tmp_path / "targets.safetensors"
+    save_targets(path, TEXTS[:1], {"category": torch.full((1, 5), 6.0, dtype=torch.float16)}, {})
+    rows = [Example(TEXTS[0], "semeval2014", category=[0, 0, 0, 0, 0])]
+    settings = TrainSettings(
+        epochs=30, batch_size=1, goemotions_per_epoch=0, amazon_per_epoch=0, lora_rank=4, teacher_share="1.0",
+        teacher_targets=str(path), teacher_families=("category",), teacher_skip=skip,
+    )  # fmt: skip
+    student = Tagger.from_encoder()
+    before = student.category_bias.detach().clone()
+    train_model(student, rows, settings)
+    assert bool((student.category_bias > before).all()) is rises

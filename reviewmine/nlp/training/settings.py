@@ -86,6 +86,10 @@ class TrainSettings:
     # The families teacher_targets teaches (empty: every family in the file): leave out those where the teacher
     # is weaker than the labels alone (the first mpnet teacher's emotions, docs/model.md).
     teacher_families: tuple[str, ...] = ()
+    # Sources whose rows learn from their own labels alone, never mixed with teacher_targets. For labels the
+    # teacher never learned: the session-13 teacher calls MAMS' neutral mentions positive, and mixing its targets
+    # into MAMS' rows at share 0.5 taught the students to call them positive too (docs/model-experiments.md).
+    teacher_skip: tuple[str, ...] = ()
     # Rows of the unlabelled pool (unlabelled.py) shown each epoch, learning every family from teacher_targets
     # alone (a rotating slice, as for GoEmotions). 0: no unlabelled rows.
     unlabelled_per_epoch: int = 0

@@ -161,6 +161,8 @@ def train_model(
                 f"the teacher-targets file has no {', '.join(sorted(unknown))}", where="--teacher-families"
             )
         targets = {k: v for k, v in targets.items() if k in (settings.teacher_families or targets)}
+    if settings.teacher_skip:
+        has_teacher &= torch.tensor([r.source not in settings.teacher_skip for r in train_rows])
     teacher_only = torch.tensor([r.source == UNLABELLED for r in train_rows])
     steps_per_epoch = math.ceil(len(_epoch_rows(train_rows, settings, 0)) / settings.batch_size)
     plan = {"total": max_steps or steps_per_epoch * settings.epochs}
@@ -319,6 +321,8 @@ def train(
         model.add_loyalty_attention()
     earlier = model.config.training if init_from is not None else None
     train_rows = [_as_trained(row, settings) for row in splits["train"] if row.source not in settings.exclude]
+    if unknown := set(settings.teacher_skip) - {row.source for row in train_rows}:
+        raise InputError(f"no training rows come from {', '.join(sorted(unknown))}", where="--teacher-skip")
     if settings.unlabelled_per_epoch > 0:
         if not settings.teacher_targets:
             raise InputError(
