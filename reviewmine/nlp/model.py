@@ -99,6 +99,9 @@ class TaggerConfig:
     ekman_rule: str = EKMAN_FROM_MEMBERS
     # How the runtime turns sentence polarity into a review score and label (validated on Amazon reviews).
     review_rule: dict[str, Any] = field(default_factory=_default_review_rule)
+    # The log-prior offset tuning added to the category-polarity bias (evaluate.tune_polarity_offset): what was
+    # folded into the weights, and on which rows it was chosen. Empty: none.
+    polarity_offset: dict[str, Any] = field(default_factory=dict)
     encoder: str = DEFAULT_ENCODER
     encoder_sha256: str = ""
     hidden_size: int = 384

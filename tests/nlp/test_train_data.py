@@ -118,3 +118,18 @@ def test_semeval14_waits_are_unknown_for_training_only(tmp_path: Path) -> None:
     assert waits.category[PRODUCT] == 0 and waits.polarity == NEG
     assert staff.category[PEOPLE] == 1 and staff.category_polarity[PEOPLE] == NEG  # names the waiter
     assert room.category[PEOPLE] == UNKNOWN and room.category[place] == 1  # ambience is still place_process
+
+
+def test_tune_and_report_rows_are_never_trained_on() -> None:
+    """Every tune and report split, mams_tune (15% of MAMS train) included, stays out of train (but for stock
+    phrases such as "Highly recommended." that the public datasets share)."""
+    from reviewmine.nlp.training.data import build_splits, norm_text
+
+    splits, _ = build_splits(shared_path(), None)
+    trained = {norm_text(r.text) for r in splits["train"]}
+    mams = [r for r in splits["train"] if r.source == "mams"]
+    assert 0.13 < len(splits["mams_tune"]) / (len(splits["mams_tune"]) + len(mams)) < 0.17
+    for name in ("semeval14_tune", "semeval14_dev", "mams_tune", "mams_report", "amazon_tune", "amazon_report"):
+        assert splits[name], name
+        overlap = [r.text for r in splits[name] if norm_text(r.text) in trained]
+        assert len(overlap) <= 0.02 * len(splits[name]), (name, overlap[:3])  # short stock phrases recur

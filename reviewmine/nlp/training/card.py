@@ -131,6 +131,12 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
             f"; the weights are the average of {len(averaged.get('models', []))} such runs (seeds {seeds}), cut back "
             f"to rank {averaged.get('rank')} (config.json: `training.averaged`)"
         )
+    offset = cfg.polarity_offset
+    if offset:
+        run += (
+            f". Neutral category-polarity offset {offset['neutral']:+.1f} (log-odds, folded into the head), tuned on "
+            f"{' and '.join(offset['tuned_on'])} (config.json: `polarity_offset`)"
+        )
     return _CARD.format(
         run=run,
         review=review,

@@ -363,7 +363,8 @@ def file_record(path: Path, rows: int | None = None) -> dict[str, object]:
 def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, dict[str, dict[str, object]]]:
     """All data as named splits, plus a record of the files read.
 
-    Splits: ``train`` (everything trained on), ``tune`` (threshold/rule tuning only) and report sets that are
+    Splits: ``train`` (everything trained on), ``*_tune`` (threshold/rule tuning only; ``mams_tune`` is 15% of
+    MAMS train) and report sets that are
     never trained or tuned on: ``semeval14_dev`` (15% of SemEval-2014 train), ``goemotions_report`` (half of
     GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows),
     ``mams_report`` (the MAMS validation file).
@@ -378,10 +379,13 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
     taxonomy = _carve(load_semeval14(files["semeval2014"], taxonomy_waits=True), fractions)
     semeval14["train"], semeval14["tune"] = taxonomy["train"], taxonomy["tune"]
     held_out = {norm_text(r.text) for r in semeval14["tune"] + semeval14["report"]}
+    # 15% of MAMS train tunes the category polarity offsets (tune_config): the only tune rows with many neutral
+    # mentions, which SemEval-2014 hardly has.
+    mams = _carve(load_mams(files["mams_train"]), {"tune": 0.15, "train": 0.85})
     other_absa = (
         load_semeval15(files["semeval2015_restaurants"], "semeval2015_restaurants")
         + load_semeval15(files["semeval2015_laptops"], "semeval2015_laptops")
-        + load_mams(files["mams_train"])
+        + mams["train"]
         + load_acos(files["acos_train"])
         + load_acos(files["acos_dev"])
     )
@@ -403,6 +407,7 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
         "goemotions_tune": go_dev["tune"],
         "amazon_tune": amazon["tune"],
         "hand_tune": [r for r in hand if r.split == "dev"],
+        "mams_tune": mams["tune"],
         "semeval14_dev": semeval14["report"],
         "goemotions_report": go_dev["report"],
         "amazon_report": amazon["report"],
