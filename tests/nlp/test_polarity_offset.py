@@ -57,3 +57,13 @@ def test_no_tune_rows_no_offset() -> None:
     model = _tagger_calling_everything_positive()
     tune_polarity_offset(model, {"semeval14_dev": _rows(NEUTRAL, "semeval2014")})  # a report split is never used
     assert model.config.polarity_offset == {}
+
+
+def test_the_card_states_the_offset() -> None:
+    from reviewmine.nlp.model import TaggerConfig
+    from reviewmine.nlp.training.card import render_card
+
+    config = TaggerConfig(polarity_offset={"neutral": -0.6, "tuned_on": ["semeval14_tune", "mams_tune"]})
+    assert "Neutral category-polarity offset -0.6 (log-odds, folded into the head), tuned on semeval14_tune and" in (
+        render_card(config, {})
+    )
