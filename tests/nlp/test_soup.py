@@ -61,3 +61,9 @@ def test_models_of_other_shapes_do_not_average() -> None:
         average_taggers([_tagger(1), Tagger.from_encoder(config=TaggerConfig(encoder_layers=3))], rank=2)
     with pytest.raises(InputError, match="two models"):
         average_taggers([_tagger(1)], rank=2)
+
+
+def test_the_average_records_the_mean_of_the_folded_offsets() -> None:
+    a, b = _tagger(1), _tagger(2)
+    a.config.polarity_offset, b.config.polarity_offset = {"neutral": -0.4}, {"neutral": -0.8}
+    assert average_taggers([a, b], rank=4).config.polarity_offset == {"neutral": -0.6, "averaged": [-0.4, -0.8]}

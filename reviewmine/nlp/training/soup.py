@@ -49,6 +49,9 @@ def average_taggers(models: Sequence[Tagger], rank: int) -> Tagger:
             if name.startswith(ENCODER_PREFIX) and value.ndim == 2 and plain in base:
                 mean[name] = base[plain].float() + _truncated(value - base[plain].float(), rank)
     first.load_state_dict(mean)
+    offsets = [float(m.config.polarity_offset.get("neutral", 0.0)) for m in models]
+    if any(offsets):  # the mean bias carries the mean of the offsets folded into it
+        first.config.polarity_offset = {"neutral": round(sum(offsets) / len(offsets), 2), "averaged": offsets}
     first.eval()
     return first
 
