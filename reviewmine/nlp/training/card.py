@@ -134,8 +134,8 @@ def render_card(cfg: TaggerConfig, metrics: dict[str, Any]) -> str:
     offset = cfg.polarity_offset
     if offset:
         run += (
-            f". Neutral category-polarity offset {offset['neutral']:+.1f} (log-odds, folded into the head), tuned on "
-            f"{' and '.join(offset['tuned_on'])} (config.json: `polarity_offset`)"
+            f". Neutral category-polarity offset {offset.get('neutral', 0.0):+.1f} (log-odds, folded into the head), "
+            f"tuned on {' and '.join(offset.get('tuned_on') or ['the averaged runs'])} (config.json: `polarity_offset`)"
         )
     return _CARD.format(
         run=run,

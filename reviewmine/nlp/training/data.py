@@ -364,10 +364,9 @@ def build_splits(shared: Path, hand_folder: Path | None = None) -> tuple[Split, 
     """All data as named splits, plus a record of the files read.
 
     Splits: ``train`` (everything trained on), ``*_tune`` (threshold/rule tuning only; ``mams_tune`` is 15% of
-    MAMS train) and report sets that are
-    never trained or tuned on: ``semeval14_dev`` (15% of SemEval-2014 train), ``goemotions_report`` (half of
-    GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test`` (hand-labelled "test" rows),
-    ``mams_report`` (the MAMS validation file).
+    MAMS train) and report sets that are never trained or tuned on: ``semeval14_dev`` (15% of SemEval-2014
+    train), ``goemotions_report`` (half of GoEmotions dev), ``amazon_report`` (1,000 reviews), ``hand_test``
+    (hand-labelled "test" rows), ``mams_report`` (the MAMS validation file).
     """
     files = dataset_files(shared, hand_folder)
     for name, path in files.items():
