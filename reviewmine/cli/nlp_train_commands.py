@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError
 from ..extras import require
-from ..nlp.training.settings import TrainSettings
+from ..nlp.training.settings import TrainSettings, names
 from ._common import JsonOption, emit_json, usage_errors
 
 _DEFAULT_MODEL = Path("models/reviewmine-tagger")
@@ -17,8 +17,8 @@ _SETTINGS = TrainSettings()  # the defaults the help texts show: read here, neve
 
 
 def _names(value: str | None) -> tuple[str, ...] | None:
-    """A comma-separated option as a tuple of names ('' = none); None when the option was not given."""
-    return None if value is None else tuple(filter(None, value.split(",")))
+    """`settings.names` of an option, None when it was not given (the setting's default stays)."""
+    return None if value is None else names(value)
 
 
 def _pairs(values: dict[str, float] | dict[str, int]) -> str:

@@ -113,6 +113,11 @@ class TrainSettings:
     )
 
 
+def names(text: str) -> tuple[str, ...]:
+    """A comma-separated option (``--exclude mams,acos``) as a tuple of names; '' is none."""
+    return tuple(filter(None, text.split(",")))
+
+
 def key_values(
     option: str, items: Sequence[str], defaults: dict[str, Any], kind: type, open_keys: bool = False
 ) -> dict[str, Any]:

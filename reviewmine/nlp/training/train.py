@@ -28,7 +28,7 @@ from .data import UNKNOWN, Example, Split, build_splits
 from .distill import check_teachers, teacher_logits, teacher_share
 from .lora import with_lora
 from .objective import collate, multitask_loss
-from .settings import BATCHINGS, TrainSettings, key_values
+from .settings import BATCHINGS, TrainSettings, key_values, names
 from .teacher_targets import targets_for_rows
 from .unlabelled import UNLABELLED, pool_rows, unlabelled_pool
 
@@ -377,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif isinstance(value, str):
             parser.add_argument(f"--{name.replace('_', '-')}")
         elif isinstance(value, tuple):
-            parser.add_argument(f"--{name.replace('_', '-')}", type=lambda s: tuple(filter(None, s.split(","))))
+            parser.add_argument(f"--{name.replace('_', '-')}", type=names)
     parser.add_argument(
         "--loss-weight", action="append", default=[], metavar="FAMILY=W", help="e.g. emotion=10 (repeatable)"
     )
