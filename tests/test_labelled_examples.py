@@ -126,6 +126,7 @@ _BATCH_ENDS = [
     {"comm": 609, "xdom": 799, "gen": 162, "loy": 254, "loy2": 510},
     {"comm": 609, "xdom": 799, "gen": 162, "loy": 254, "loy2": 772},
     {"comm": 609, "xdom": 799, "gen": 162, "loy": 254, "loy2": 1072},
+    {"comm": 609, "xdom": 799, "gen": 162, "loy": 254, "loy2": 1372},
 ]
 
 
