@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_nlp_speed import run_stage, workload  # noqa: E402
+from bench_nlp_speed import interleaved, workload  # noqa: E402
 from machine import describe  # noqa: E402
 
 from reviewmine.nlp.inference import Predictor, load_tagger  # noqa: E402
@@ -57,32 +56,20 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model folder or name (default: reviewmine-tagger)")
     args = parser.parse_args()
 
-    shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
+    shapes = [f"{layers}x{width}" for layers, width in (s.split("x") for s in args.shapes.split(","))]
     texts, origin = workload(args.reviews, 13)
     print(f"machine   {describe()}")
     print(f"workload  {len(texts)} reviews: {origin}; bf16; medians of {args.repeats} runs per shape and round")
     predictors = {}
-    for layers, width in shapes:
-        predictor = Predictor(cut(load_tagger(args.model), layers, width), precision="bf16")
-        run_stage(predictor, texts[:64])  # warm up
-        predictors[(layers, width)] = predictor
-    rates: dict[tuple[int, ...], list[float]] = {shape: [] for shape in shapes}
-    for round_ in range(args.rounds):
-        for shape, predictor in predictors.items():
-            walls = []
-            for _ in range(args.repeats):
-                began = time.perf_counter()
-                run_stage(predictor, texts)
-                walls.append(time.perf_counter() - began)
-            rates[shape].append(len(texts) / statistics.median(walls))
-        base = rates[shapes[0]][-1]
-        print(f"round {round_ + 1}   " + "  ".join(f"{s[0]}x{s[1]} {rates[s][-1]:.1f} ({rates[s][-1] / base:.2f}x)"
-                                                  for s in shapes), flush=True)  # fmt: skip
+    for shape in shapes:
+        layers, width = (int(x) for x in shape.split("x"))
+        predictors[shape] = Predictor(cut(load_tagger(args.model), layers, width), precision="bf16")
+    rates, _ = interleaved(predictors, texts, args.rounds, args.repeats)
     base = statistics.median(rates[shapes[0]])
     print("\nshape       reviews/s (median of rounds)   against the first shape")
     for shape in shapes:
         median = statistics.median(rates[shape])
-        print(f"{shape[0]}x{shape[1]:<8}{median:>12.1f}{median / base:>28.2f}x")
+        print(f"{shape:<12}{median:>12.1f}{median / base:>28.2f}x")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,28 @@ def run_stage(predictor: Predictor, texts: list[str]) -> TaggedBatch:
     return batch
 
 
+def interleaved(
+    predictors: dict[str, Predictor], texts: list[str], rounds: int, repeats: int
+) -> tuple[dict[str, list[float]], dict[str, TaggedBatch]]:
+    """Reviews/s of each predictor per round (median of ``repeats`` runs), and each one's last output.
+
+    The predictors take turns within every round, so a load change on a shared machine hits them alike; each
+    round's line gives the ratio to the first predictor.
+    """
+    for predictor in predictors.values():
+        run_stage(predictor, texts[:64])  # warm up
+    rates: dict[str, list[float]] = {name: [] for name in predictors}
+    batches: dict[str, TaggedBatch] = {}
+    for round_ in range(rounds):
+        for name, predictor in predictors.items():
+            walls, _, batches[name] = _timed(lambda p=predictor: run_stage(p, texts), repeats)
+            rates[name].append(len(texts) / statistics.median(walls))
+        first = next(iter(rates.values()))[-1]
+        line = "  ".join(f"{name} {r[-1]:.1f} ({r[-1] / first:.2f}x)" for name, r in rates.items())
+        print(f"round {round_ + 1}   {line}", flush=True)
+    return rates, batches
+
+
 def agreement(reference: TaggedBatch, other: TaggedBatch) -> dict[str, float]:
     """Share of identical decisions per family, share of sentences with identical tags, max prob diff."""
     ref, oth = reference.decisions, other.decisions

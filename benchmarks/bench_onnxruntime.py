@@ -14,7 +14,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_nlp_speed import agreement, run_stage, workload  # noqa: E402
+from bench_nlp_speed import agreement, interleaved, run_stage, workload  # noqa: E402
 from machine import describe  # noqa: E402
 
 from reviewmine.nlp.inference import Predictor, load_tagger  # noqa: E402
@@ -32,15 +31,12 @@ from reviewmine.nlp.inference import Predictor, load_tagger  # noqa: E402
 KEYS = ("category", "category_polarity", "polarity", "emotion", "loyalty", "review", "ekman")
 
 
-def export(model: str | None, folder: Path) -> dict[str, Path]:
-    """The model as ONNX (plain), with onnxruntime's BERT fusions, and those with dynamic int8 weights."""
+def export(tagger: Any, folder: Path) -> dict[str, Path]:
+    """The (fp32, eval-mode) model as ONNX (plain), with onnxruntime's BERT fusions, and those with int8 weights."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
-
-    tagger = load_tagger(model).eval()
-    tagger.encoder.set_attn_implementation("eager")
 
     class Outputs(torch.nn.Module):
         def __init__(self) -> None:
@@ -56,11 +52,13 @@ def export(model: str | None, folder: Path) -> dict[str, Path]:
     files = {"plain": folder / "tagger.onnx", "fused": folder / "fused.onnx", "int8": folder / "int8.onnx"}
     names = {"input_names": ["input_ids", "attention_mask"], "output_names": list(KEYS), "dynamic_axes": axes}
     inputs = (ids, torch.ones_like(ids))
-    torch.onnx.export(Outputs(), inputs, str(files["plain"]), dynamo=False, opset_version=17, **names)
+    # eval(): the exporter puts the wrapper back in the mode it had, and that reaches the shared model's dropout
+    torch.onnx.export(Outputs().eval(), inputs, str(files["plain"]), dynamo=False, opset_version=17, **names)
     config = tagger.encoder.config
     fused = optimize_model(str(files["plain"]), model_type="bert", num_heads=config.num_attention_heads,
                            hidden_size=config.hidden_size)  # fmt: skip
-    print(f"fusions   { ({k: v for k, v in fused.get_fused_operator_statistics().items() if v}) }")
+    matched = {k: v for k, v in fused.get_fused_operator_statistics().items() if v}
+    print(f"fusions   {matched}")
     fused.save_model_to_file(str(files["fused"]))
     quantize_dynamic(str(files["fused"]), str(files["int8"]), weight_type=QuantType.QInt8,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fmt: skip
@@ -101,23 +99,16 @@ def main() -> None:
     print(f"machine   {describe()}; onnxruntime {onnxruntime.__version__}")
     print(f"workload  {len(texts)} reviews: {origin}; medians of {args.repeats} runs per engine and round")
     with tempfile.TemporaryDirectory() as tmp:
-        files = export(args.model, Path(tmp))
-        reference = run_stage(Predictor(load_tagger(args.model), precision="fp32"), texts)
+        # One fp32 model serves the reference, the export and the tokenising and decisions of the ONNX engines;
+        # the bf16 predictor converts its model in place, so it gets its own.
+        fp32 = Predictor(load_tagger(args.model), precision="fp32")
+        files = export(fp32.tagger, Path(tmp))
+        reference = run_stage(fp32, texts)
         engines = {"torch bf16": Predictor(load_tagger(args.model), precision="bf16")}
         for name, file in files.items():
-            engines[f"ort {name}"] = Predictor(load_tagger(args.model), precision="fp32")
+            engines[f"ort {name}"] = Predictor(fp32.tagger, precision="fp32")
             engines[f"ort {name}"].tagger = OrtTagger(file, args.threads)
-        rates: dict[str, list[float]] = {name: [] for name in engines}
-        batches = {name: run_stage(p, texts[:64]) for name, p in engines.items()}  # warm up
-        for round_ in range(args.rounds):
-            for name, predictor in engines.items():
-                walls = []
-                for _ in range(args.repeats):
-                    began = time.perf_counter()
-                    batches[name] = run_stage(predictor, texts)
-                    walls.append(time.perf_counter() - began)
-                rates[name].append(len(texts) / statistics.median(walls))
-            print(f"round {round_ + 1}   " + "  ".join(f"{n} {r[-1]:.1f}" for n, r in rates.items()), flush=True)
+        rates, batches = interleaved(engines, texts, args.rounds, args.repeats)
     print("\nengine        reviews/s  identical sentences  polarity decisions  category polarity  max prob diff")
     for name, batch in batches.items():
         agree = agreement(reference, batch)
