@@ -1,9 +1,12 @@
 """ONNX Runtime for the tagging stage: the default model exported to ONNX, run fp32 (with and without
-onnxruntime's transformer fusions) and with dynamic int8 weights, against torch bf16, in interleaved rounds.
+onnxruntime's transformer fusions), with dynamic int8 and with static int8, against torch bf16, in interleaved rounds.
 
 Issue 20 names ONNX Runtime's int8 kernels (VNNI/AMX) as a way to cheaper FLOPs. onnxruntime and onnx are not
 project dependencies; install them into the environment first (`pip install onnxruntime onnx`). The export runs
 the model's own forward (encoder and heads), so only the engine differs; agreement is with torch fp32.
+Static int8 (QDQ, per-channel int8 weights, uint8 activations with MinMax ranges) calibrates its activation scales
+on other reviews than the workload's (another seed). Its variant on the fused graph quantises only the matrix products
+outside the fused attention and runs them through dequantise-then-fp32, so it is measured on the plain graph.
 
     .venv/bin/python benchmarks/bench_onnxruntime.py --reviews 300 --rounds 3
 """
@@ -27,15 +30,35 @@ from bench_nlp_speed import agreement, interleaved, run_stage, workload  # noqa:
 from machine import describe  # noqa: E402
 
 from reviewmine.nlp.inference import Predictor, load_tagger  # noqa: E402
+from reviewmine.nlp.segment import clean_text, split_sentences  # noqa: E402
 
 KEYS = ("category", "category_polarity", "polarity", "emotion", "loyalty", "review", "ekman")
 
 
-def export(tagger: Any, folder: Path) -> dict[str, Path]:
-    """The (fp32, eval-mode) model as ONNX (plain), with onnxruntime's BERT fusions, and those with int8 weights."""
+class _Calibration:
+    """Padded batches of 32 token-id rows, as the runtime batches them, for static quantisation's ranges."""
+
+    def __init__(self, ids: list[list[int]]) -> None:
+        ids = sorted(ids, key=len)
+        self.feeds = []
+        for start in range(0, len(ids), 32):
+            chunk = ids[start : start + 32]
+            tokens = np.zeros((len(chunk), max(map(len, chunk))), np.int64)
+            for i, row in enumerate(chunk):
+                tokens[i, : len(row)] = row
+            self.feeds.append({"input_ids": tokens, "attention_mask": (tokens != 0).astype(np.int64)})
+        self.rows = iter(self.feeds)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.rows, None)
+
+
+def export(tagger: Any, folder: Path, calibration: list[list[int]]) -> dict[str, Path]:
+    """The (fp32, eval-mode) model as ONNX (plain), with onnxruntime's BERT fusions, those with dynamic int8 weights,
+    and the plain graph quantised statically on ``calibration`` (token ids of other reviews' sentences)."""
     import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.transformers.optimizer import optimize_model
 
     class Outputs(torch.nn.Module):
@@ -49,7 +72,7 @@ def export(tagger: Any, folder: Path) -> dict[str, Path]:
 
     ids = torch.randint(1000, 2000, (4, 12))
     axes = {"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"}} | {key: {0: "b"} for key in KEYS}
-    files = {"plain": folder / "tagger.onnx", "fused": folder / "fused.onnx", "int8": folder / "int8.onnx"}
+    files = {name: folder / f"{name}.onnx" for name in ("plain", "fused", "int8", "static int8")}
     names = {"input_names": ["input_ids", "attention_mask"], "output_names": list(KEYS), "dynamic_axes": axes}
     inputs = (ids, torch.ones_like(ids))
     # eval(): the exporter puts the wrapper back in the mode it had, and that reaches the shared model's dropout
@@ -62,6 +85,9 @@ def export(tagger: Any, folder: Path) -> dict[str, Path]:
     fused.save_model_to_file(str(files["fused"]))
     quantize_dynamic(str(files["fused"]), str(files["int8"]), weight_type=QuantType.QInt8,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fmt: skip
+    quantize_static(str(files["plain"]), str(files["static int8"]), _Calibration(calibration),
+                    quant_format=QuantFormat.QDQ, per_channel=True, op_types_to_quantize=["MatMul"],
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
     return files
 
 
@@ -102,17 +128,19 @@ def main() -> None:
         # One fp32 model serves the reference, the export and the tokenising and decisions of the ONNX engines;
         # the bf16 predictor converts its model in place, so it gets its own.
         fp32 = Predictor(load_tagger(args.model), precision="fp32")
-        files = export(fp32.tagger, Path(tmp))
+        other, _ = workload(200, 29)
+        _, _, calibration = fp32.pieces([s for t in other for s in split_sentences(clean_text(t))])
+        files = export(fp32.tagger, Path(tmp), calibration)
         reference = run_stage(fp32, texts)
         engines = {"torch bf16": Predictor(load_tagger(args.model), precision="bf16")}
         for name, file in files.items():
             engines[f"ort {name}"] = Predictor(fp32.tagger, precision="fp32")
             engines[f"ort {name}"].tagger = OrtTagger(file, args.threads)
         rates, batches = interleaved(engines, texts, args.rounds, args.repeats)
-    print("\nengine        reviews/s  identical sentences  polarity decisions  category polarity  max prob diff")
+    print("\nengine           reviews/s  identical sentences  polarity decisions  category polarity  max prob diff")
     for name, batch in batches.items():
         agree = agreement(reference, batch)
-        print(f"{name:<14}{statistics.median(rates[name]):>9.1f}{agree['sentences_identical']:>21.1%}"
+        print(f"{name:<17}{statistics.median(rates[name]):>9.1f}{agree['sentences_identical']:>21.1%}"
               f"{agree['polarity']:>20.2%}{agree['category_polarity']:>19.2%}"
               f"{agree['max_prob_diff']:>15.3f}")  # fmt: skip
 
