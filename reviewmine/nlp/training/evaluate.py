@@ -36,6 +36,8 @@ TARGETS: dict[str, float] = {
 }
 _SEMEVAL_CATEGORIES = ("product", "price", "place_process", "people")
 _GRID = np.round(np.arange(0.02, 0.97, 0.01), 2)
+# Tune positives at which a label's own threshold and its family's shared one weigh the same (_shrunk_thresholds).
+_SHRINK_POSITIVES = 100
 _OFFSET_TUNED_ON = ("semeval14_tune", "mams_tune")
 
 
@@ -101,6 +103,25 @@ def _best_threshold(truth: np.ndarray, prob: np.ndarray) -> float:
     return best
 
 
+def _macro_f1(truth: np.ndarray, pred: np.ndarray) -> float:
+    tp = (pred & (truth == 1)).sum(axis=0)
+    return float((2 * tp / np.maximum(1, pred.sum(axis=0) + truth.sum(axis=0))).mean())
+
+
+def _shrunk_thresholds(truth: np.ndarray, prob: np.ndarray, k: float = _SHRINK_POSITIVES) -> list[float]:
+    """Each label's best threshold pulled toward the family's one best (macro-F1) threshold, by its tune positives:
+    t = (n t_label + k t_family) / (n + k).
+
+    A label with a few dozen tune positives (grief, pride, relief) gets a threshold fitted to a handful of rows and
+    loses F1 on new ones. On GoEmotions dev, tagger-9, 30 random halves (tune on one, measure on the other), this
+    gains 28-label macro-F1 +0.011 ± 0.008 (93% of halves) and Ekman +0.006 ± 0.010 over per-label thresholds.
+    """
+    family = float(_GRID[int(np.argmax([_macro_f1(truth, prob >= t) for t in _GRID]))])
+    counts = truth.sum(axis=0)
+    own = [_best_threshold(truth[:, j], prob[:, j]) for j in range(truth.shape[1])]
+    return [round(float((n * t + k * family) / (n + k)), 2) for n, t in zip(counts, own, strict=True)]
+
+
 def _stack(rows: Sequence[Example], family: str) -> np.ndarray:
     return np.array([getattr(r, family) for r in rows])
 
@@ -121,11 +142,9 @@ def tune_config(model: Tagger, splits: Split) -> None:
     if emo_rows:
         probs = predict(model, [r.text for r in emo_rows])
         emotion, truth = probs["emotion"], _stack(emo_rows, "emotion")
-        for j, label in enumerate(cfg.emotions):
-            cfg.thresholds["emotion"][label] = _best_threshold(truth[:, j], emotion[:, j])
+        cfg.thresholds["emotion"] = dict(zip(cfg.emotions, _shrunk_thresholds(truth, emotion), strict=True))
         ekman_prob, ekman_truth = _ekman(model, probs), ekman_from_members(truth)
-        for j, group in enumerate(EKMAN_GROUPS):
-            cfg.thresholds["ekman"][group] = _best_threshold(ekman_truth[:, j], ekman_prob[:, j])
+        cfg.thresholds["ekman"] = dict(zip(EKMAN_GROUPS, _shrunk_thresholds(ekman_truth, ekman_prob), strict=True))
     loy_rows = [r for r in splits.get("hand_tune", []) if r.loyalty is not None]
     if loy_rows:
         loyalty = predict(model, [r.text for r in loy_rows])["loyalty"]
