@@ -46,7 +46,7 @@ class _Calibration:
             tokens = np.zeros((len(chunk), max(map(len, chunk))), np.int64)
             for i, row in enumerate(chunk):
                 tokens[i, : len(row)] = row
-            self.feeds.append({"input_ids": tokens, "attention_mask": (tokens != 0).astype(np.int64)})
+            self.feeds.append({"input_ids": tokens, "attention_mask": (tokens != 0).astype(np.int64)})  # 0 = [PAD]
         self.rows = iter(self.feeds)
 
     def get_next(self) -> dict[str, np.ndarray] | None:
