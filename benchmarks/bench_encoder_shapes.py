@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model folder or name (default: reviewmine-tagger)")
     args = parser.parse_args()
 
-    shapes = [f"{layers}x{width}" for layers, width in (s.split("x") for s in args.shapes.split(","))]
+    shapes = args.shapes.split(",")
     texts, origin = workload(args.reviews, 13)
     print(f"machine   {describe()}")
     print(f"workload  {len(texts)} reviews: {origin}; bf16; medians of {args.repeats} runs per shape and round")

@@ -36,26 +36,18 @@ KEYS = ("category", "category_polarity", "polarity", "emotion", "loyalty", "revi
 
 
 class _Calibration:
-    """Padded batches of 32 token-id rows, as the runtime batches them, for static quantisation's ranges."""
+    """Hands static quantisation its calibration batches (input ids and mask), one at a time."""
 
-    def __init__(self, ids: list[list[int]]) -> None:
-        ids = sorted(ids, key=len)
-        self.feeds = []
-        for start in range(0, len(ids), 32):
-            chunk = ids[start : start + 32]
-            tokens = np.zeros((len(chunk), max(map(len, chunk))), np.int64)
-            for i, row in enumerate(chunk):
-                tokens[i, : len(row)] = row
-            self.feeds.append({"input_ids": tokens, "attention_mask": (tokens != 0).astype(np.int64)})  # 0 = [PAD]
-        self.rows = iter(self.feeds)
+    def __init__(self, feeds: list[dict[str, np.ndarray]]) -> None:
+        self.rows = iter(feeds)
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return next(self.rows, None)
 
 
-def export(tagger: Any, folder: Path, calibration: list[list[int]]) -> dict[str, Path]:
+def export(tagger: Any, folder: Path, calibration: list[dict[str, np.ndarray]]) -> dict[str, Path]:
     """The (fp32, eval-mode) model as ONNX (plain), with onnxruntime's BERT fusions, those with dynamic int8 weights,
-    and the plain graph quantised statically on ``calibration`` (token ids of other reviews' sentences)."""
+    and the plain graph quantised statically on ``calibration`` (batches of other reviews' sentences)."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
@@ -129,7 +121,10 @@ def main() -> None:
         # the bf16 predictor converts its model in place, so it gets its own.
         fp32 = Predictor(load_tagger(args.model), precision="fp32")
         other, _ = workload(200, 29)
-        _, _, calibration = fp32.pieces([s for t in other for s in split_sentences(clean_text(t))])
+        _, _, ids = fp32.pieces([s for t in other for s in split_sentences(clean_text(t))])
+        ids.sort(key=len)  # batches of similar length, padded as the runtime pads them
+        batches = (fp32._tensors(ids[i : i + 32]) for i in range(0, len(ids), 32))
+        calibration = [{"input_ids": tokens.numpy(), "attention_mask": mask.numpy()} for tokens, mask in batches]
         files = export(fp32.tagger, Path(tmp), calibration)
         reference = run_stage(fp32, texts)
         engines = {"torch bf16": Predictor(load_tagger(args.model), precision="bf16")}
